@@ -1,0 +1,103 @@
+// `spct <command> [options]`: dispatches to the registered commands (cli/cmd_*.cpp).
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "cli/command.h"
+#include "cli/options.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace spct::cli {
+
+std::vector<Command>& registry() {
+  static std::vector<Command> commands;
+  return commands;
+}
+
+std::optional<po::variables_map> parse_options(const std::string& command, const std::string& usage,
+                                               po::options_description desc,
+                                               const std::vector<std::string>& args,
+                                               const po::positional_options_description* positional) {
+  desc.add_options()("help,h", "show this help");
+  po::variables_map vm;
+  try {
+    auto parser = po::command_line_parser(args).options(desc);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: spct " << command << " " << usage << "\n\n" << desc << "\n";
+      return std::nullopt;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw_error("spct ", command, ": ", e.what(), " (see spct ", command, " --help)");
+  }
+  return vm;
+}
+
+namespace {
+
+// Commands that later work fills in. Until a command registers itself it says so and exits 2.
+struct Reserved {
+  const char* name;
+  const char* summary;
+};
+const Reserved kReserved[] = {
+    {"run", "run every stage a config lists (SFT warm-up, RFT, GRPO, meta RM, eval)"},
+    {"rft", "rejective fine-tuning: sample, reject, fine-tune on kept trajectories"},
+    {"grpo", "rule-based online RL (GRPO) with a KL penalty to a frozen reference"},
+    {"metarm", "train the meta reward model on labelled critiques"},
+    {"eval", "accuracy of greedy, voting@k and meta-RM voting on benchmark files"},
+    {"judge", "score responses with a GRM, with voting and meta-RM guidance"},
+    {"reward", "parse GRM outputs and compute correctness and rule-based rewards"},
+    {"data", "synthesize datasets and teacher trajectories"},
+    {"tokenize", "encode or decode text with an HF tokenizer"},
+    {"export", "write a model or checkpoint as an HF directory"},
+    {"inspect", "summarize a checkpoint or model directory"},
+};
+
+void print_help() {
+  std::map<std::string, std::string> lines;
+  for (const auto& r : kReserved) lines[r.name] = std::string(r.summary) + "  [not built yet]";
+  for (const auto& c : registry()) lines[c.name] = c.summary;
+  std::cout << "spct: generative reward models trained with SPCT\n\n"
+               "usage: spct <command> [options]   (spct <command> --help for its options)\n\n"
+               "commands:\n";
+  for (const auto& [name, summary] : lines) std::printf("  %-10s %s\n", name.c_str(), summary.c_str());
+}
+
+}  // namespace
+}  // namespace spct::cli
+
+int main(int argc, char** argv) {
+  using namespace spct::cli;
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+      std::string(argv[1]) == "help") {
+    print_help();
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string name = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  for (const auto& c : registry()) {
+    if (c.name != name) continue;
+    try {
+      return c.run(args);
+    } catch (const spct::Error& e) {
+      spct::log::error(e.what());
+      return 1;
+    } catch (const std::exception& e) {
+      spct::log::error("spct ", name, ": ", e.what());
+      return 1;
+    }
+  }
+  for (const auto& r : kReserved) {
+    if (name == r.name) {
+      std::fprintf(stderr, "spct %s: not built yet (%s)\n", r.name, r.summary);
+      return 2;
+    }
+  }
+  std::fprintf(stderr, "spct: unknown command '%s' (see spct --help)\n", name.c_str());
+  return 2;
+}

@@ -1,0 +1,15 @@
+// Small filesystem helpers shared by the writers: atomic replace of a file.
+#pragma once
+#include <functional>
+#include <iosfwd>
+#include <string>
+
+namespace spct {
+
+// Calls write(out) on a temporary file beside `path`, flushes it to disk and renames it over
+// `path`. On any failure the temporary is removed and `path` is left as it was.
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write);
+
+std::string read_text_file(const std::string& path);  // throws spct::Error naming the file
+
+}  // namespace spct

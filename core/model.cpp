@@ -1,0 +1,289 @@
+#include "core/model.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "core/torch_compat.h"
+#include "rollout/kv_cache.h"
+
+namespace spct {
+
+std::vector<ParamSpec> parameter_specs(const ModelConfig& c) {
+  std::vector<ParamSpec> specs;
+  const int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim;
+  specs.push_back({"model.embed_tokens.weight", {c.vocab_size, h}});
+  for (int64_t i = 0; i < c.num_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    specs.push_back({p + "input_layernorm.weight", {h}});
+    specs.push_back({p + "self_attn.q_proj.weight", {q, h}});
+    if (c.qkv_bias) specs.push_back({p + "self_attn.q_proj.bias", {q}});
+    specs.push_back({p + "self_attn.k_proj.weight", {kv, h}});
+    if (c.qkv_bias) specs.push_back({p + "self_attn.k_proj.bias", {kv}});
+    specs.push_back({p + "self_attn.v_proj.weight", {kv, h}});
+    if (c.qkv_bias) specs.push_back({p + "self_attn.v_proj.bias", {kv}});
+    specs.push_back({p + "self_attn.o_proj.weight", {h, q}});
+    if (c.o_bias) specs.push_back({p + "self_attn.o_proj.bias", {h}});
+    if (c.qk_norm) {
+      specs.push_back({p + "self_attn.q_norm.weight", {c.head_dim}});
+      specs.push_back({p + "self_attn.k_norm.weight", {c.head_dim}});
+    }
+    specs.push_back({p + "post_attention_layernorm.weight", {h}});
+    if (c.gemma_style()) {
+      specs.push_back({p + "pre_feedforward_layernorm.weight", {h}});
+      specs.push_back({p + "post_feedforward_layernorm.weight", {h}});
+    }
+    for (const char* proj : {"gate_proj", "up_proj"}) {
+      specs.push_back({p + "mlp." + proj + ".weight", {c.intermediate_size, h}});
+      if (c.mlp_bias) specs.push_back({p + "mlp." + proj + ".bias", {c.intermediate_size}});
+    }
+    specs.push_back({p + "mlp.down_proj.weight", {h, c.intermediate_size}});
+    if (c.mlp_bias) specs.push_back({p + "mlp.down_proj.bias", {h}});
+  }
+  specs.push_back({"model.norm.weight", {h}});
+  if (!c.tie_word_embeddings) specs.push_back({"lm_head.weight", {c.vocab_size, h}});
+  return specs;
+}
+
+at::Tensor rope_inv_freq(const ModelConfig& c) {
+  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  at::Tensor exponent = at::arange(0, c.head_dim, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) /
+                        static_cast<double>(c.head_dim);
+  at::Tensor inv_freq = 1.0 / at::pow(at::scalar_tensor(c.rope.theta, f32), exponent);
+  const RopeConfig& r = c.rope;
+  if (r.type == "linear") return inv_freq / r.factor;
+  if (r.type != "llama3") return inv_freq;
+  // Llama 3.1: long wavelengths are divided by `factor`, short ones kept, the band between
+  // interpolated smoothly.
+  const double old_len = static_cast<double>(r.original_max_position);
+  const double low_freq_wavelen = old_len / r.low_freq_factor;
+  const double high_freq_wavelen = old_len / r.high_freq_factor;
+  at::Tensor wavelen = 2 * M_PI / inv_freq;
+  at::Tensor scaled = at::where(wavelen > low_freq_wavelen, inv_freq / r.factor, inv_freq);
+  at::Tensor smooth = (old_len / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
+  at::Tensor smoothed = (1 - smooth) * scaled / r.factor + smooth * scaled;
+  at::Tensor medium = (wavelen >= high_freq_wavelen).logical_and(wavelen <= low_freq_wavelen);
+  return at::where(medium, smoothed, scaled);
+}
+
+Transformer::Transformer(ModelConfig config, at::TensorOptions options)
+    : config_(std::move(config)), options_(options) {
+  config_.validate("model config");
+  for (const auto& spec : parameter_specs(config_)) {
+    index_[spec.name] = params_.size();
+    params_.emplace_back(spec.name, at::empty(spec.shape, options_));
+  }
+  bind();
+}
+
+at::Tensor& Transformer::param(const std::string& name) {
+  auto it = index_.find(name);
+  SPCT_CHECK(it != index_.end(), "model has no parameter '", name, "'");
+  return params_[it->second].second;
+}
+
+void Transformer::bind() {
+  auto get = [&](const std::string& name) -> at::Tensor {
+    auto it = index_.find(name);
+    return it == index_.end() ? at::Tensor() : params_[it->second].second;
+  };
+  embed_ = get("model.embed_tokens.weight");
+  final_norm_ = get("model.norm.weight");
+  lm_head_ = config_.tie_word_embeddings ? embed_ : get("lm_head.weight");
+  layers_.assign(config_.num_layers, Layer{});
+  for (int64_t i = 0; i < config_.num_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    Layer& l = layers_[i];
+    l.in_norm = get(p + "input_layernorm.weight");
+    l.post_attn_norm = get(p + "post_attention_layernorm.weight");
+    l.pre_ffn_norm = get(p + "pre_feedforward_layernorm.weight");
+    l.post_ffn_norm = get(p + "post_feedforward_layernorm.weight");
+    l.q_w = get(p + "self_attn.q_proj.weight");
+    l.q_b = get(p + "self_attn.q_proj.bias");
+    l.k_w = get(p + "self_attn.k_proj.weight");
+    l.k_b = get(p + "self_attn.k_proj.bias");
+    l.v_w = get(p + "self_attn.v_proj.weight");
+    l.v_b = get(p + "self_attn.v_proj.bias");
+    l.o_w = get(p + "self_attn.o_proj.weight");
+    l.o_b = get(p + "self_attn.o_proj.bias");
+    l.q_norm = get(p + "self_attn.q_norm.weight");
+    l.k_norm = get(p + "self_attn.k_norm.weight");
+    l.gate_w = get(p + "mlp.gate_proj.weight");
+    l.gate_b = get(p + "mlp.gate_proj.bias");
+    l.up_w = get(p + "mlp.up_proj.weight");
+    l.up_b = get(p + "mlp.up_proj.bias");
+    l.down_w = get(p + "mlp.down_proj.weight");
+    l.down_b = get(p + "mlp.down_proj.bias");
+    l.sliding = !config_.sliding_layers.empty() && config_.sliding_layers[i];
+  }
+  inv_freq_ = rope_inv_freq(config_).to(options_.device());
+}
+
+void Transformer::init_random(uint64_t seed, double std) {
+  at::Generator gen = compat::cpu_generator(seed);
+  at::NoGradGuard no_grad;
+  for (auto& [name, p] : params_) {
+    at::Tensor value;
+    const bool is_norm = name.find("norm") != std::string::npos;
+    if (is_norm)
+      value = config_.gemma_style() ? at::zeros(p.sizes()) : at::ones(p.sizes());
+    else if (p.dim() == 1)
+      value = at::zeros(p.sizes());
+    else
+      value = at::empty(p.sizes()).normal_(0.0, std, gen);
+    p.copy_(value);
+  }
+}
+
+void Transformer::to(at::TensorOptions options) {
+  options_ = options_.dtype(options.dtype()).device(options.device());
+  for (auto& [name, p] : params_) p = p.to(options_);
+  bind();
+}
+
+at::Tensor Transformer::norm(const at::Tensor& x, const at::Tensor& w) const {
+  // Both variants normalize in float32 as HF does; they differ in where the weight applies.
+  at::Tensor x32 = x.to(at::kFloat);
+  x32 = x32 * at::rsqrt(x32.pow(2).mean(-1, true) + config_.rms_norm_eps);
+  if (config_.gemma_style()) return (x32 * (1.0 + w.to(at::kFloat))).to(x.scalar_type());
+  return w * x32.to(x.scalar_type());
+}
+
+namespace {
+
+at::Tensor rotate_half(const at::Tensor& x) {
+  const int64_t half = x.size(-1) / 2;
+  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
+}
+
+// (B, H_kv, S, D) -> (B, H_kv * rep, S, D): query head h reads kv head h / rep.
+at::Tensor repeat_kv(const at::Tensor& x, int64_t rep) {
+  if (rep == 1) return x;
+  const auto s = x.sizes();
+  return x.unsqueeze(2).expand({s[0], s[1], rep, s[2], s[3]}).reshape({s[0], s[1] * rep, s[2], s[3]});
+}
+
+}  // namespace
+
+at::Tensor Transformer::attention(const Layer& l, int64_t index, const at::Tensor& x, const at::Tensor& cos,
+                                  const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const {
+  const int64_t B = x.size(0), T = x.size(1), H = config_.num_heads, Hkv = config_.num_kv_heads,
+                D = config_.head_dim;
+  at::Tensor q = linear(x, l.q_w, l.q_b).view({B, T, H, D});     // (B, T, H, D)
+  at::Tensor k = linear(x, l.k_w, l.k_b).view({B, T, Hkv, D});   // (B, T, Hkv, D)
+  at::Tensor v = linear(x, l.v_w, l.v_b).view({B, T, Hkv, D}).transpose(1, 2);  // (B, Hkv, T, D)
+  if (config_.qk_norm) {
+    q = norm(q, l.q_norm);
+    k = norm(k, l.k_norm);
+  }
+  q = q.transpose(1, 2);  // (B, H, T, D)
+  k = k.transpose(1, 2);  // (B, Hkv, T, D)
+  q = q * cos + rotate_half(q) * sin;
+  k = k * cos + rotate_half(k) * sin;
+  if (cache) {
+    cache->k[index].narrow(2, cache->length, T).copy_(k);
+    cache->v[index].narrow(2, cache->length, T).copy_(v);
+    const int64_t S = cache->length + T;
+    k = cache->k[index].narrow(2, 0, S);
+    v = cache->v[index].narrow(2, 0, S);
+  }
+  const int64_t rep = H / Hkv;
+  const double scale = config_.attn_scale();
+  at::Tensor out;
+  if (config_.attn_logit_softcapping == 0.0 && compat::kHasSdpa) {
+    out = compat::sdpa(q, repeat_kv(k, rep), repeat_kv(v, rep), mask, scale);
+  } else {
+    // Eager attention, op for op as HF's: soft-cap, mask, softmax in float32.
+    at::Tensor scores = at::matmul(q, repeat_kv(k, rep).transpose(-2, -1)) * scale;  // (B, H, T, S)
+    if (config_.attn_logit_softcapping > 0.0) {
+      const double cap = config_.attn_logit_softcapping;
+      scores = at::tanh(scores / cap) * cap;
+    }
+    scores = scores.masked_fill(mask.logical_not(), std::numeric_limits<float>::lowest());
+    at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+    out = at::matmul(probs, repeat_kv(v, rep));  // (B, H, T, D)
+  }
+  out = out.transpose(1, 2).reshape({B, T, H * D});
+  return linear(out, l.o_w, l.o_b);
+}
+
+at::Tensor Transformer::mlp(const Layer& l, const at::Tensor& x) const {
+  at::Tensor gate = linear(x, l.gate_w, l.gate_b);
+  gate = config_.hidden_act == "silu" ? at::silu(gate) : at::gelu(gate, "tanh");
+  return linear(gate * linear(x, l.up_w, l.up_b), l.down_w, l.down_b);
+}
+
+at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt) const {
+  SPCT_CHECK(ids.dim() == 2, "model input must be (batch, tokens), got ", ids.sizes());
+  const int64_t B = ids.size(0), T = ids.size(1);
+  KVCache* cache = opt.cache;
+  const int64_t past = cache ? cache->length : 0;
+  const int64_t S = past + T;
+  if (cache) {
+    SPCT_CHECK(cache->batch() == B, "KV cache holds ", cache->batch(), " rows, input has ", B);
+    SPCT_CHECK(S <= cache->capacity(), "KV cache full: ", S, " slots needed, capacity ", cache->capacity());
+  }
+  const auto dev = ids.device();
+  const auto long_opts = at::TensorOptions().dtype(at::kLong).device(dev);
+  at::Tensor valid = opt.valid.defined() ? opt.valid.to(dev, at::kBool) : at::ones({B, T}, long_opts.dtype(at::kBool));
+  at::Tensor positions =
+      opt.positions.defined() ? opt.positions.to(dev) : at::arange(past, S, long_opts).unsqueeze(0).expand({B, T});
+
+  // Masks (B, 1, T, S), true = attend: causal, not padding, and always the token itself (so a
+  // padding query never has an empty row; no real query ever sees a padding key).
+  at::Tensor key_valid;
+  if (cache) {
+    cache->valid.narrow(1, past, T).copy_(valid);
+    key_valid = cache->valid.narrow(1, 0, S);
+  } else {
+    key_valid = valid;
+  }
+  at::Tensor q_slot = at::arange(past, S, long_opts).view({T, 1});
+  at::Tensor k_slot = at::arange(0, S, long_opts).view({1, S});
+  at::Tensor causal = (k_slot <= q_slot).view({1, 1, T, S});
+  at::Tensor self = (k_slot == q_slot).view({1, 1, T, S});
+  at::Tensor full_mask = causal.logical_and(key_valid.view({B, 1, 1, S})).logical_or(self);
+  at::Tensor sliding_mask;
+  if (config_.sliding_window > 0)
+    sliding_mask = full_mask.logical_and((q_slot - k_slot < config_.sliding_window).view({1, 1, T, S}));
+
+  // Rotary tables from positions, computed in float32, applied in the model's dtype.
+  at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_.view({1, 1, -1});  // (B, T, D/2)
+  at::Tensor emb = at::cat({freqs, freqs}, -1);
+  const auto dtype = options_.dtype().toScalarType();
+  at::Tensor cos = emb.cos().to(dtype).unsqueeze(1);  // (B, 1, T, D)
+  at::Tensor sin = emb.sin().to(dtype).unsqueeze(1);
+
+  at::Tensor h = at::embedding(embed_, ids);  // (B, T, hidden)
+  if (config_.gemma_style())
+    h = h * at::scalar_tensor(std::sqrt(static_cast<double>(config_.hidden_size)), h.options());
+  for (int64_t i = 0; i < config_.num_layers; ++i) {
+    const Layer& l = layers_[i];
+    const at::Tensor& mask = l.sliding ? sliding_mask : full_mask;
+    if (config_.gemma_style()) {
+      at::Tensor a = norm(attention(l, i, norm(h, l.in_norm), cos, sin, mask, cache), l.post_attn_norm);
+      h = h + a;
+      h = h + norm(mlp(l, norm(h, l.pre_ffn_norm)), l.post_ffn_norm);
+    } else {
+      h = h + attention(l, i, norm(h, l.in_norm), cos, sin, mask, cache);
+      h = h + mlp(l, norm(h, l.post_attn_norm));
+    }
+  }
+  if (cache) cache->length = S;
+  return norm(h, final_norm_);
+}
+
+at::Tensor Transformer::logits(const at::Tensor& hidden) const {
+  at::Tensor out = at::linear(hidden, lm_head_);
+  if (config_.final_logit_softcapping > 0.0) {
+    const double cap = config_.final_logit_softcapping;
+    out = at::tanh(out / cap) * cap;
+  }
+  return out;
+}
+
+}  // namespace spct

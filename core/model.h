@@ -1,0 +1,81 @@
+// Decoder-only transformer in plain LibTorch ops (no torch::nn modules): parameters are named
+// exactly as in HF checkpoints, so loading, exporting and checkpointing are name-for-name.
+// Supports the families of core/model_config.h; autograd works through every op for training.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/model_config.h"
+
+namespace spct {
+
+struct KVCache;
+
+struct ParamSpec {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+// Every parameter the config implies, in a stable order (HF names).
+std::vector<ParamSpec> parameter_specs(const ModelConfig& config);
+
+struct ForwardOptions {
+  at::Tensor positions;  // (B, T) int64 rotary positions; default: cache length + 0..T-1
+  at::Tensor valid;      // (B, T) bool, false marks padding; default: all true
+  KVCache* cache = nullptr;  // when set, K/V are appended and attention reads the whole cache
+};
+
+class Transformer {
+ public:
+  // Allocates every parameter (uninitialized) with the given dtype and device.
+  Transformer(ModelConfig config, at::TensorOptions options);
+
+  const ModelConfig& config() const { return config_; }
+  at::TensorOptions options() const { return options_; }
+
+  // ids: (B, T) int64 -> final hidden states (B, T, hidden), after the final norm.
+  at::Tensor hidden(const at::Tensor& ids, const ForwardOptions& opt = {}) const;
+  // hidden: (..., hidden) -> logits (..., vocab), final soft-capping applied.
+  at::Tensor logits(const at::Tensor& hidden) const;
+  at::Tensor forward(const at::Tensor& ids, const ForwardOptions& opt = {}) const {
+    return logits(hidden(ids, opt));
+  }
+
+  const std::vector<std::pair<std::string, at::Tensor>>& parameters() const { return params_; }
+  at::Tensor& param(const std::string& name);
+  bool has_param(const std::string& name) const { return index_.count(name) > 0; }
+
+  // HF-style init: normal(0, std) matrices, zero biases, unit norms (zero for Gemma's 1+w).
+  void init_random(uint64_t seed, double std = 0.02);
+  // Moves or casts every parameter.
+  void to(at::TensorOptions options);
+
+ private:
+  struct Layer {
+    at::Tensor in_norm, post_attn_norm, pre_ffn_norm, post_ffn_norm;
+    at::Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, q_norm, k_norm;
+    at::Tensor gate_w, gate_b, up_w, up_b, down_w, down_b;
+    bool sliding = false;
+  };
+  void bind();
+  at::Tensor norm(const at::Tensor& x, const at::Tensor& w) const;
+  at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, const at::Tensor& cos,
+                       const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const;
+  at::Tensor mlp(const Layer& layer, const at::Tensor& x) const;
+
+  ModelConfig config_;
+  at::TensorOptions options_;
+  std::vector<std::pair<std::string, at::Tensor>> params_;
+  std::map<std::string, size_t> index_;
+  std::vector<Layer> layers_;
+  at::Tensor embed_, final_norm_, lm_head_;
+  at::Tensor inv_freq_;  // (head_dim / 2) float32
+};
+
+// Rotary inverse frequencies (float32) as HF computes them, rope scaling included.
+at::Tensor rope_inv_freq(const ModelConfig& config);
+
+}  // namespace spct

@@ -1,0 +1,33 @@
+// The one place that knows which LibTorch it is built against: Debian's 1.13 (CPU) or 2.x with
+// CUDA. Everything else calls these wrappers instead of version-specific APIs.
+#pragma once
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/api/include/torch/version.h>
+
+#include <optional>
+
+#define SPCT_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+namespace spct::compat {
+
+// A CPU random generator with an explicit seed, independent of the global one.
+inline at::Generator cpu_generator(uint64_t seed) { return at::detail::createCPUGenerator(seed); }
+
+// Whether fused scaled-dot-product attention (with an explicit scale) is available.
+constexpr bool kHasSdpa = SPCT_TORCH_AT_LEAST(2, 1);
+
+// softmax(q k^T * scale + mask) v. mask: bool, true = attend, broadcastable to (B, H, T, S).
+// q: (B, H, T, D), k and v: (B, H, S, D).
+inline at::Tensor sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                       const at::Tensor& mask, double scale) {
+#if SPCT_TORCH_AT_LEAST(2, 1)
+  return at::scaled_dot_product_attention(q, k, v, mask, 0.0, false, scale);
+#else
+  (void)q; (void)k; (void)v; (void)mask; (void)scale;
+  TORCH_CHECK(false, "scaled_dot_product_attention needs LibTorch >= 2.1");
+#endif
+}
+
+}  // namespace spct::compat

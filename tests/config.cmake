@@ -1,0 +1,1 @@
+spct_add_test(test_config unit test_config.cpp)

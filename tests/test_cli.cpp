@@ -1,0 +1,89 @@
+// The spct executable as a user meets it: help, reserved commands, exit codes, error messages.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+
+#include "tests/test_util.h"
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(SPCT_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WEXITSTATUS(status), out};
+}
+
+TEST(Cli, HelpListsEveryCommand) {
+  Result r = run("--help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* c : {"run", "rft", "grpo", "metarm", "eval", "judge", "reward", "data", "tokenize", "export",
+                        "inspect", "generate"})
+    EXPECT_NE(r.out.find(std::string("  ") + c + " "), std::string::npos) << c << "\n" << r.out;
+}
+
+TEST(Cli, NoCommandAndUnknownCommandExit2) {
+  EXPECT_EQ(run("").code, 2);
+  Result r = run("frobnicate");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("unknown command 'frobnicate'"), std::string::npos);
+}
+
+TEST(Cli, CommandNotBuiltYetSaysSoAndExits2) {
+  Result r = run("grpo --config x.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("not built yet"), std::string::npos) << r.out;
+}
+
+TEST(Cli, CommandHelpDocumentsOptions) {
+  Result r = run("generate --help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* o : {"--model", "--prompt", "--max-new-tokens", "--temperature", "--top-p", "--seed"})
+    EXPECT_NE(r.out.find(o), std::string::npos) << o;
+}
+
+TEST(Cli, BadOptionIsAClearErrorWithExit1) {
+  Result r = run("generate --model tiny --prompt hi --bogus 3");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("bogus"), std::string::npos) << r.out;
+  r = run("generate --model /nonexistent/dir --prompt-ids 1,2");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("/nonexistent/dir"), std::string::npos) << r.out;
+}
+
+TEST(Cli, GenerateOnTinyModelIsDeterministic) {
+  Result a = run("generate --model tiny --prompt 'Hello' --max-new-tokens 6 --temperature 1 --seed 3 --n 2");
+  Result b = run("generate --model tiny --prompt 'Hello' --max-new-tokens 6 --temperature 1 --seed 3 --n 2");
+  EXPECT_EQ(a.code, 0) << a.out;
+  EXPECT_NE(a.out.find("[sample 1]"), std::string::npos) << a.out;
+  EXPECT_EQ(a.out, b.out);
+}
+
+TEST(Cli, GenerateFromHfFixtureWithIds) {
+  Result r = run("generate --model " + spct::test::fixture_model("llama") + " --prompt-ids 5,6,7 --max-new-tokens 4");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("finish=length tokens=4"), std::string::npos) << r.out;
+}
+
+TEST(Cli, ExportWritesAnHfDirectory) {
+  spct::test::TempDir tmp;
+  Result r = run("export --model " + spct::test::fixture_model("gemma2") + " --dtype bfloat16 --out " + tmp.file("g"));
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(tmp.file("g/config.json")));
+  EXPECT_TRUE(std::filesystem::exists(tmp.file("g/model.safetensors")));
+  r = run("export --model tiny --out " + tmp.file("g"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("not empty"), std::string::npos) << r.out;
+}
+
+}  // namespace
