@@ -1,5 +1,6 @@
 #include "core/hf_io.h"
 
+#include <c10/core/GradMode.h>
 #include <filesystem>
 #include <set>
 
@@ -91,7 +92,7 @@ void load_weights(Transformer& model, const fs::path& dir) {
     const auto& info = it->second.info(name);
     SPCT_CHECK(info.shape == p.sizes().vec(), file, ": tensor '", name, "' has shape ",
                at::IntArrayRef(info.shape), " but the config implies ", p.sizes());
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     p.copy_(it->second.load(name));
   }
 }

@@ -1,5 +1,6 @@
 #include "core/model.h"
 
+#include <c10/core/GradMode.h>
 #include <cmath>
 #include <limits>
 
@@ -121,7 +122,7 @@ void Transformer::bind() {
 
 void Transformer::init_random(uint64_t seed, double std) {
   at::Generator gen = compat::cpu_generator(seed);
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (auto& [name, p] : params_) {
     at::Tensor value;
     const bool is_norm = name.find("norm") != std::string::npos;

@@ -1,5 +1,6 @@
 #include "rollout/generate.h"
 
+#include <c10/core/GradMode.h>
 #include <algorithm>
 
 #include "core/error.h"
@@ -20,7 +21,7 @@ std::vector<Generation> generate(const Transformer& model, const std::vector<std
   }
   const int64_t vocab = model.config().vocab_size;
   const auto device = model.options().device();
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
 
   // Left padding: every row's last prompt token sits in slot P - 1.
   at::Tensor ids = at::zeros({B, P}, at::kLong), valid = at::zeros({B, P}, at::kBool);

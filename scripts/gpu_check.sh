@@ -12,7 +12,7 @@ cd "$root"
 status=0
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release > "$logs/cmake.log" 2>&1 || { tail -30 "$logs/cmake.log"; exit 1; }
 grep "spct:" "$logs/cmake.log"
-cmake --build "$build" -j "$(nproc)" > "$logs/build.log" 2>&1 || { grep -E "error|Error" "$logs/build.log" | head -40; exit 1; }
+cmake --build "$build" -j "$(nproc)" -- -k > "$logs/build.log" 2>&1 || { grep -E "error|Error" "$logs/build.log" | head -40; exit 1; }
 (cd "$build" && ctest -j 8 --output-on-failure > "$logs/ctest.log" 2>&1) || status=1
 tail -8 "$logs/ctest.log"
 "$build/tests/test_parity" 2>&1 | grep "bf16 cuda" | tee "$logs/bf16.log"

@@ -1,6 +1,7 @@
 // Model behaviour beyond parity: the KV cache reproduces the full forward, left-padded batches
 // match each prompt alone, sampling is reproducible per request, and bad model directories give
 // clear errors.
+#include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -35,7 +36,7 @@ at::Tensor random_ids(int64_t n, int64_t vocab, uint64_t seed) {
 // Prefill 5 tokens, then feed the rest one by one: logits equal the single full forward.
 void check_cache(const std::string& family) {
   auto model = load_model(test::fixture_model(family));
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   at::Tensor ids = random_ids(12, model->config().vocab_size, 1);
   at::Tensor full = model->forward(ids);
   KVCache cache = KVCache::allocate(model->config(), 1, 16, model->options());
@@ -51,7 +52,7 @@ TEST(KVCache, IncrementalDecodingMatchesFullForwardGemma2SlidingWindow) { check_
 TEST(KVCache, CapacityOverflowIsAnError) {
   auto model = load_model("tiny");
   KVCache cache = KVCache::allocate(model->config(), 1, 4, model->options());
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   EXPECT_NE(error_of([&] { model->forward(at::ones({1, 6}, at::kLong), {{}, {}, &cache}); }).find("KV cache full"),
             std::string::npos);
 }
@@ -107,7 +108,7 @@ TEST(Generate, LogprobsEqualTheTrainingForward) {
   auto g = generate(*model, {prompt}, sp)[0];
   std::vector<int64_t> all(prompt.begin(), prompt.end());
   all.insert(all.end(), g.tokens.begin(), g.tokens.end());
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   at::Tensor logp = at::log_softmax(model->forward(at::tensor(all).unsqueeze(0))[0], -1);
   for (size_t t = 0; t < g.tokens.size(); ++t)
     EXPECT_NEAR(g.logprobs[t], logp[prompt.size() - 1 + t][g.tokens[t]].item<float>(), 1e-4) << "token " << t;
@@ -147,7 +148,7 @@ TEST(TinyModel, SameSeedSameWeightsAndShapes) {
   const auto& name = a->parameters()[2].first;
   EXPECT_TRUE(at::equal(a->parameters()[2].second, b->parameters()[2].second)) << name;
   EXPECT_FALSE(at::equal(a->parameters()[2].second, c->parameters()[2].second)) << name;
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   EXPECT_EQ(a->forward(at::ones({2, 7}, at::kLong)).sizes(), (std::vector<int64_t>{2, 7, a->config().vocab_size}));
   int64_t count = 0;
   for (const auto& [n, p] : a->parameters()) count += p.numel();
@@ -232,7 +233,7 @@ TEST(Export, RefusesToOverwriteANonEmptyDirectory) {
   export_hf(*model, tmp.file("sharded"), opt);
   EXPECT_TRUE(fs::exists(tmp.file("sharded/model.safetensors.index.json")));
   auto back = load_model(tmp.file("sharded"));
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   at::Tensor ids = at::arange(10, at::kLong).unsqueeze(0);
   EXPECT_TRUE(at::equal(back->forward(ids), model->forward(ids)));
 }

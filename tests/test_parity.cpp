@@ -2,6 +2,7 @@
 // family, fp32 logits within 1e-4 of HF's, greedy continuations identical (through the KV cache),
 // and export -> reload reproduces the same logits. On a CUDA build with a GPU, bf16 logits are
 // compared with HF's bf16 logits too.
+#include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
 #include "core/hf_io.h"
@@ -38,7 +39,7 @@ void check_family(const std::string& family) {
   auto model = load_model(dir);
   Reference ref = load_reference(dir);
   ASSERT_EQ(ref.ids.size(), 3u);
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
 
   for (size_t i = 0; i < ref.ids.size(); ++i) {
     at::Tensor logits = model->forward(ref.ids[i].unsqueeze(0))[0];

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
+#include <random>
 
 #include "core/error.h"
 #include "core/safetensors.h"

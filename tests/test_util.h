@@ -1,7 +1,9 @@
 // Helpers shared by the tests: fixture paths and scratch directories.
 #pragma once
+#include <stdlib.h>
+
 #include <filesystem>
-#include <random>
+#include <stdexcept>
 #include <string>
 
 namespace spct::test {
@@ -13,9 +15,10 @@ inline std::string fixture_model(const std::string& family) { return source_path
 class TempDir {
  public:
   TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("spct-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
+    const char* base = getenv("TMPDIR");
+    std::string templ = std::string(base && *base ? base : "/tmp") + "/spct-test-XXXXXX";
+    if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed for " + templ);
+    path_ = templ;
   }
   ~TempDir() {
     std::error_code ec;

@@ -264,7 +264,7 @@ void PreTokenizer::add_step(const nlohmann::json& j, const std::string& source) 
       SPCT_CHECK(!s.invert && s.behavior == SplitBehavior::isolated, source,
                  ": pre_tokenizer Split: a regex is supported only with behavior Isolated and invert false");
     } else if (pat.contains("String")) {
-      s.kind = Step::literal;
+      s.kind = Step::literal_split;
       s.literal = pat["String"].get<std::string>();
     } else {
       throw_error(source, ": pre_tokenizer Split: pattern must be {\"Regex\": ...} or {\"String\": ...}");
@@ -315,7 +315,7 @@ void PreTokenizer::split(std::string& text, bool at_text_start, std::vector<Span
         case Step::regex:
           split_by_pattern(s.pattern, body, p.begin, next);
           break;
-        case Step::literal:
+        case Step::literal_split:
           split_literal(text, p, s.literal, s.invert, s.behavior, next);
           break;
         case Step::byte_level:

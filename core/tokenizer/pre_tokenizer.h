@@ -39,7 +39,7 @@ class PreTokenizer {
 
  private:
   struct Step {
-    enum Kind { regex, literal, byte_level, metaspace } kind;
+    enum Kind { regex, literal_split, byte_level, metaspace } kind;
     SplitPattern pattern = SplitPattern::gpt2;
     std::string literal;
     SplitBehavior behavior = SplitBehavior::isolated;

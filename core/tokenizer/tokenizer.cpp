@@ -16,6 +16,12 @@ bool ends_with_replacement(const std::string& s) {
   return s.size() >= 3 && s.compare(s.size() - 3, 3, "\xEF\xBF\xBD") == 0;
 }
 
+// "<0xNN>": HF's ByteFallback decoder turns a whole run of these into text or, when the run is not
+// valid UTF-8, into one U+FFFD per byte, so a run is only final once a non-byte token follows.
+bool is_byte_token(const std::string& token) {
+  return token.size() == 6 && token.compare(0, 3, "<0x") == 0 && token[5] == '>';
+}
+
 bool read_file(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -80,6 +86,7 @@ StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool skip_special)
 
 std::string StreamDecoder::step(int32_t id) {
   window_.push_back(id);
+  if (is_byte_token(tokenizer_.id_to_token(id))) return "";
   std::string text = tokenizer_.decode(window_, skip_special_);
   if (text.size() <= emitted_ || ends_with_replacement(text)) return "";
   std::string fresh = text.substr(emitted_);
@@ -87,9 +94,7 @@ std::string StreamDecoder::step(int32_t id) {
   // decoders' first-token and byte-grouping rules see the same neighbours as a full decode.
   for (size_t k = window_.size(); k-- > 0;) {
     std::string alone = tokenizer_.decode({window_[k]}, skip_special_);
-    const std::string token = tokenizer_.id_to_token(window_[k]);
-    bool byte_token = token.size() == 6 && token.compare(0, 3, "<0x") == 0;
-    if (!byte_token && alone.find("\xEF\xBF\xBD") == std::string::npos) {
+    if (!is_byte_token(tokenizer_.id_to_token(window_[k])) && alone.find("\xEF\xBF\xBD") == std::string::npos) {
       window_.erase(window_.begin(), window_.begin() + k);
       break;
     }
