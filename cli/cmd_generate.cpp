@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/config_options.h"
 #include "cli/options.h"
 #include "core/byte_tokenizer.h"
 #include "core/error.h"
@@ -35,7 +36,7 @@ int run_generate(const std::vector<std::string>& args) {
   SamplingParams sp;
   int64_t n = 1;
   desc.add_options()
-      ("model", po::value(&model_path)->required(), "HF model directory, or 'tiny' (built-in, random init)")
+      ("model", po::value(&model_path), "HF model directory, or 'tiny' (built-in, random init); default: model.path of --config")
       ("prompt", po::value(&prompt), "prompt text (byte tokenizer of the tiny model)")
       ("prompt-ids", po::value(&prompt_ids), "prompt as comma-separated token ids")
       ("max-new-tokens", po::value(&sp.max_new_tokens)->default_value(32), "tokens to generate")
@@ -46,8 +47,25 @@ int run_generate(const std::vector<std::string>& args) {
       ("n", po::value(&n)->default_value(1), "samples per prompt")
       ("dtype", po::value(&dtype)->default_value("float32"), "float32 | bfloat16")
       ("device", po::value(&device)->default_value("cpu"), "cpu | cuda");
+  add_config_options(desc);
   auto vm = parse_options("generate", "--model DIR|tiny (--prompt TEXT | --prompt-ids IDS) [options]", desc, args);
   if (!vm) return 0;
+  if (vm->count("config") || vm->count("set") || vm->count("print-config")) {
+    // The config gives the model and rollout settings; options typed on the command line win.
+    const RunConfig cfg = resolve_config(*vm);
+    if (vm->count("print-config")) return 0;
+    log_config(cfg);
+    auto given = [&](const char* key) { return vm->count(key) && !(*vm)[key].defaulted(); };
+    if (!given("model")) model_path = cfg.model.path;
+    if (!given("dtype")) dtype = name_of(cfg.model.dtype);
+    if (!given("device")) device = name_of(cfg.model.device);
+    if (!given("temperature")) sp.temperature = cfg.rollout.temperature;
+    if (!given("top-p")) sp.top_p = cfg.rollout.top_p;
+    if (!given("top-k")) sp.top_k = cfg.rollout.top_k;
+    if (!given("max-new-tokens")) sp.max_new_tokens = cfg.rollout.max_new_tokens;
+    if (!given("seed")) sp.seed = static_cast<uint64_t>(cfg.rollout.seed);
+  }
+  SPCT_CHECK(!model_path.empty(), "spct generate: no model: pass --model or --config with model.path");
   SPCT_CHECK(vm->count("prompt") + vm->count("prompt-ids") == 1, "spct generate: give exactly one of --prompt or --prompt-ids");
   SPCT_CHECK(n >= 1, "spct generate: --n must be >= 1");
   const bool tiny = model_path == "tiny";

@@ -87,3 +87,53 @@ TEST(Cli, ExportWritesAnHfDirectory) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string write_config(const spct::test::TempDir& tmp, const std::string& text) {
+  const std::string path = tmp.file("c.yaml");
+  FILE* f = fopen(path.c_str(), "w");
+  fputs(text.c_str(), f);
+  fclose(f);
+  return path;
+}
+
+TEST(CliConfig, PrintConfigShowsResolvedValuesWithOverrides) {
+  spct::test::TempDir tmp;
+  const std::string cfg = write_config(tmp, "model:\n  path: tiny\nrollout:\n  temperature: 0.5\n");
+  Result r = run("generate --config " + cfg + " --set rollout.top_p=0.9 --print-config");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("temperature: 0.5"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("top_p: 0.9"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("path: tiny"), std::string::npos) << r.out;
+}
+
+TEST(CliConfig, UnknownKeyNamesKeyFileAndLine) {
+  spct::test::TempDir tmp;
+  const std::string cfg = write_config(tmp, "model:\n  path: tiny\nrollout:\n  temprature: 0.5\n");
+  Result r = run("generate --config " + cfg + " --prompt hi");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find(cfg + ":4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rollout.temprature"), std::string::npos) << r.out;
+}
+
+TEST(CliConfig, WrongTypeInOverrideIsAnError) {
+  spct::test::TempDir tmp;
+  const std::string cfg = write_config(tmp, "model:\n  path: tiny\n");
+  Result r = run("generate --config " + cfg + " --set rollout.max_new_tokens=many --prompt hi");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("rollout.max_new_tokens"), std::string::npos) << r.out;
+}
+
+TEST(CliConfig, ConfigDrivesGenerationAndFlagsOverrideIt) {
+  spct::test::TempDir tmp;
+  const std::string cfg =
+      write_config(tmp, "model:\n  path: tiny\nrollout:\n  temperature: 0\n  max_new_tokens: 3\n");
+  Result r = run("generate --config " + cfg + " --prompt hi");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("tokens=3"), std::string::npos) << r.out;
+  r = run("generate --config " + cfg + " --prompt hi --max-new-tokens 5");
+  EXPECT_NE(r.out.find("tokens=5"), std::string::npos) << r.out;
+}
+
+}  // namespace

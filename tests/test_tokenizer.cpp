@@ -9,6 +9,7 @@
 #include <random>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/tokenizer/chat_template.h"
@@ -118,7 +119,9 @@ TEST_P(TokenizerParity, StreamingDecodeEqualsFullDecode) {
       std::string text;
       for (int32_t id : ids) {
         std::string piece = stream.step(id);
-        if (clean) EXPECT_EQ(piece.find("\xEF\xBF\xBD"), std::string::npos) << "a chunk cut a character";
+        if (clean) {
+          EXPECT_EQ(piece.find("\xEF\xBF\xBD"), std::string::npos) << "a chunk cut a character";
+        }
         text += piece;
       }
       text += stream.finish();

@@ -1,12 +1,29 @@
 // Helpers shared by the tests: fixture paths and scratch directories.
 #pragma once
+#include <execinfo.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 
 namespace spct::test {
+
+// A crash in a test prints a backtrace before dying, so a failure on a machine without a
+// debugger still says where it happened.
+inline void crash_handler(int sig) {
+  void* frames[64];
+  const int n = backtrace(frames, 64);
+  const char msg[] = "fatal signal in test; backtrace:\n";
+  (void)!write(2, msg, sizeof msg - 1);
+  backtrace_symbols_fd(frames, n, 2);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+inline const bool crash_handler_installed = (std::signal(SIGSEGV, crash_handler), std::signal(SIGABRT, crash_handler), true);
 
 inline std::string source_path(const std::string& rel) { return std::string(SPCT_SOURCE_DIR) + "/" + rel; }
 inline std::string fixture_model(const std::string& family) { return source_path("tests/fixtures/models/" + family); }
