@@ -161,6 +161,17 @@ at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b)
   return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
 }
 
+// The most negative finite value of a floating dtype: masked scores get it, as in HF's eager
+// attention (a finite value keeps fully masked rows free of NaN).
+double lowest_value(at::ScalarType dtype) {
+  switch (dtype) {
+    case at::kBFloat16: return static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest());
+    case at::kHalf: return static_cast<double>(std::numeric_limits<c10::Half>::lowest());
+    case at::kDouble: return std::numeric_limits<double>::lowest();
+    default: return std::numeric_limits<float>::lowest();
+  }
+}
+
 // (B, H_kv, S, D) -> (B, H_kv * rep, S, D): query head h reads kv head h / rep.
 at::Tensor repeat_kv(const at::Tensor& x, int64_t rep) {
   if (rep == 1) return x;
@@ -204,7 +215,7 @@ at::Tensor Transformer::attention(const Layer& l, int64_t index, const at::Tenso
       const double cap = config_.attn_logit_softcapping;
       scores = at::tanh(scores / cap) * cap;
     }
-    scores = scores.masked_fill(mask.logical_not(), std::numeric_limits<float>::lowest());
+    scores = scores.masked_fill(mask.logical_not(), lowest_value(scores.scalar_type()));
     at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
     out = at::matmul(probs, repeat_kv(v, rep));  // (B, H, T, D)
   }
