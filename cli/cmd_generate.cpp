@@ -8,6 +8,7 @@
 #include "core/byte_tokenizer.h"
 #include "core/error.h"
 #include "core/hf_io.h"
+#include "core/tokenizer/chat_template.h"
 #include "rollout/generate.h"
 
 namespace spct::cli {
@@ -32,12 +33,15 @@ std::vector<int32_t> parse_ids(const std::string& text) {
 
 int run_generate(const std::vector<std::string>& args) {
   po::options_description desc("generate options");
-  std::string model_path, prompt, prompt_ids, dtype, device;
+  std::string model_path, prompt, prompt_ids, dtype, device, tokenizer_dir, chat_format;
   SamplingParams sp;
   int64_t n = 1;
   desc.add_options()
       ("model", po::value(&model_path), "HF model directory, or 'tiny' (built-in, random init); default: model.path of --config")
-      ("prompt", po::value(&prompt), "prompt text (byte tokenizer of the tiny model)")
+      ("prompt", po::value(&prompt), "prompt text, encoded with the model's tokenizer")
+      ("chat", "wrap --prompt as a user message in the model's chat template")
+      ("chat-template", po::value(&chat_format), "chat template by name instead of the tokenizer's own")
+      ("tokenizer", po::value(&tokenizer_dir), "tokenizer directory (default: the model directory)")
       ("prompt-ids", po::value(&prompt_ids), "prompt as comma-separated token ids")
       ("max-new-tokens", po::value(&sp.max_new_tokens)->default_value(32), "tokens to generate")
       ("temperature", po::value(&sp.temperature)->default_value(0.0), "0 = greedy")
@@ -68,13 +72,25 @@ int run_generate(const std::vector<std::string>& args) {
   SPCT_CHECK(!model_path.empty(), "spct generate: no model: pass --model or --config with model.path");
   SPCT_CHECK(vm->count("prompt") + vm->count("prompt-ids") == 1, "spct generate: give exactly one of --prompt or --prompt-ids");
   SPCT_CHECK(n >= 1, "spct generate: --n must be >= 1");
-  const bool tiny = model_path == "tiny";
-  SPCT_CHECK(tiny || vm->count("prompt-ids"), "spct generate: --prompt needs a tokenizer; for HF directories pass --prompt-ids");
   auto model = load_model(model_path, {parse_dtype(dtype), at::Device(device), sp.seed});
-  ByteTokenizer bytes;
-  std::vector<int32_t> ids = vm->count("prompt") ? bytes.encode(prompt, /*add_bos=*/true) : parse_ids(prompt_ids);
-  if (tiny) sp.stop_ids = {ByteTokenizer::kEos};
+  // With --prompt-ids the tokenizer is optional: ids in, ids out.
+  std::unique_ptr<Tokenizer> tokenizer;
+  if (vm->count("prompt") || !tokenizer_dir.empty()) tokenizer = tokenizer_for_model(model_path, tokenizer_dir);
+  std::vector<int32_t> ids;
+  if (vm->count("prompt-ids")) {
+    ids = parse_ids(prompt_ids);
+  } else if (vm->count("chat")) {
+    ChatOptions chat;
+    ids = tokenizer->encode(apply_chat_template(*tokenizer, {{"user", prompt, std::nullopt}}, chat, chat_format),
+                            /*add_special=*/false);
+    if (tokenizer->bos_id() >= 0 && (ids.empty() || ids[0] != tokenizer->bos_id()) &&
+        dynamic_cast<const ByteTokenizer*>(tokenizer.get()))
+      ids.insert(ids.begin(), tokenizer->bos_id());
+  } else {
+    ids = tokenizer->encode(prompt, /*add_special=*/true);
+  }
   for (int64_t id : model->config().eos_token_ids) sp.stop_ids.push_back(id);
+  if (tokenizer && tokenizer->eos_id() >= 0) sp.stop_ids.push_back(tokenizer->eos_id());
   const auto results = generate(*model, std::vector<std::vector<int32_t>>(n, ids), sp);
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
@@ -82,8 +98,8 @@ int run_generate(const std::vector<std::string>& args) {
     for (float lp : r.logprobs) total += lp;
     std::cout << "[sample " << i << "] finish=" << r.finish_reason << " tokens=" << r.tokens.size()
               << " logprob=" << total << "\n";
-    if (tiny) {
-      std::cout << bytes.decode(r.tokens, /*skip_special=*/true) << "\n";
+    if (tokenizer) {
+      std::cout << tokenizer->decode(r.tokens, /*skip_special=*/true) << "\n";
     } else {
       for (size_t t = 0; t < r.tokens.size(); ++t) std::cout << (t ? "," : "") << r.tokens[t];
       std::cout << "\n";

@@ -10,16 +10,16 @@ const std::vector<std::string>& ByteTokenizer::special_texts() {
   return texts;
 }
 
-std::vector<int32_t> ByteTokenizer::encode(const std::string& text, bool add_bos, bool parse_special) const {
+std::vector<int32_t> ByteTokenizer::encode(std::string_view text, bool add_special) const {
   std::vector<int32_t> ids;
   ids.reserve(text.size() + 1);
-  if (add_bos) ids.push_back(kBos);
+  if (add_special) ids.push_back(kBos);
   const auto& specials = special_texts();
   for (size_t i = 0; i < text.size();) {
     bool matched = false;
-    if (parse_special && text[i] == '<') {
+    if (text[i] == '<') {
       for (size_t s = 0; s < specials.size(); ++s) {
-        if (text.compare(i, specials[s].size(), specials[s]) == 0) {
+        if (text.substr(i, specials[s].size()) == specials[s]) {
           ids.push_back(static_cast<int32_t>(256 + s));
           i += specials[s].size();
           matched = true;
@@ -44,6 +44,25 @@ std::string ByteTokenizer::decode(const std::vector<int32_t>& ids, bool skip_spe
     }
   }
   return out;
+}
+
+int32_t ByteTokenizer::token_to_id(std::string_view token) const {
+  const auto& specials = special_texts();
+  for (size_t s = 0; s < specials.size(); ++s)
+    if (token == specials[s]) return static_cast<int32_t>(256 + s);
+  return token.size() == 1 ? static_cast<unsigned char>(token[0]) : -1;
+}
+
+std::string ByteTokenizer::id_to_token(int32_t id) const {
+  if (id < 0 || id >= kVocabSize) return "";
+  if (id < 256) return std::string(1, static_cast<char>(id));
+  const auto& specials = special_texts();
+  return id - 256 < static_cast<int32_t>(specials.size()) ? specials[id - 256] : "";
+}
+
+std::unique_ptr<Tokenizer> tokenizer_for_model(const std::string& model_path, const std::string& tokenizer_dir) {
+  if (model_path == "tiny" && (tokenizer_dir.empty() || tokenizer_dir == "tiny")) return std::make_unique<ByteTokenizer>();
+  return load_tokenizer(tokenizer_dir.empty() ? model_path : tokenizer_dir);
 }
 
 }  // namespace spct

@@ -137,3 +137,20 @@ TEST(CliConfig, ConfigDrivesGenerationAndFlagsOverrideIt) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliTokenizer, GenerateWithChatTemplateOnTinyModel) {
+  Result r = run("generate --model tiny --prompt 'Which is better?' --chat --max-new-tokens 3");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("tokens=3"), std::string::npos) << r.out;
+}
+
+TEST(CliTokenizer, TokenizerWithALargerVocabularyThanTheModelIsRefused) {
+  Result r = run("generate --model " + spct::test::fixture_model("llama") + " --prompt hello --tokenizer " +
+                 spct::test::source_path("tests/fixtures/tokenizers/llama3"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("outside the vocabulary (320)"), std::string::npos) << r.out;
+}
+
+}  // namespace

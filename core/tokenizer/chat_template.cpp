@@ -1,5 +1,7 @@
 #include "core/tokenizer/chat_template.h"
 
+#include "core/byte_tokenizer.h"
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -158,7 +160,8 @@ ChatFormat chat_format_from_name(const std::string& name) {
   if (name == "chatml") return ChatFormat::chatml;
   if (name == "gemma" || name == "gemma3") return ChatFormat::gemma;
   if (name == "gemma2") return ChatFormat::gemma2;
-  throw_error("unknown chat template '", name, "' (known: llama3, qwen2, qwen2.5, qwen3, chatml, gemma, gemma2)");
+  if (name == "byte") return ChatFormat::byte;
+  throw_error("unknown chat template '", name, "' (known: llama3, qwen2, qwen2.5, qwen3, chatml, gemma, gemma2, byte)");
 }
 
 ChatFormat detect_chat_format(const std::string& t, const std::string& source) {
@@ -191,14 +194,29 @@ std::string render_chat(ChatFormat format, const std::vector<ChatMessage>& messa
     case ChatFormat::chatml: return chatml(messages, options, nullptr);
     case ChatFormat::gemma: return gemma(messages, options, bos_token, true);
     case ChatFormat::gemma2: return gemma(messages, options, bos_token, false);
+    case ChatFormat::byte: {
+      std::string out;
+      for (const auto& m : messages) {
+        SPCT_CHECK(m.role == "system" || m.role == "user" || m.role == "assistant", "chat template byte: unknown role '",
+                   m.role, "'");
+        out += "<|" + m.role + "|>" + m.content + "<|end|>";
+      }
+      if (options.add_generation_prompt) out += "<|assistant|>";
+      return out;
+    }
   }
   throw_error("chat template: unknown format");
 }
 
 std::string apply_chat_template(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
                                 const ChatOptions& options, const std::string& format_name) {
-  ChatFormat format = format_name.empty() ? detect_chat_format(tokenizer.chat_template(), "tokenizer chat_template")
-                                          : chat_format_from_name(format_name);
+  ChatFormat format;
+  if (!format_name.empty())
+    format = chat_format_from_name(format_name);
+  else if (dynamic_cast<const ByteTokenizer*>(&tokenizer))
+    format = ChatFormat::byte;
+  else
+    format = detect_chat_format(tokenizer.chat_template(), "tokenizer chat_template");
   return render_chat(format, messages, options, tokenizer.bos_token());
 }
 

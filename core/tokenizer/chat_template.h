@@ -24,9 +24,10 @@ enum class ChatFormat {
   chatml,  // ChatML with no default system prompt
   gemma,   // Gemma 3: the system message is folded into the first user turn
   gemma2,  // Gemma 2: a system message is an error
+  byte,    // spct's built-in byte tokenizer: <|role|>content<|end|> per turn
 };
 
-// Names: llama3, qwen2, qwen2.5, qwen3, chatml, gemma, gemma2. Throws spct::Error for others.
+// Names: llama3, qwen2, qwen2.5, qwen3, chatml, gemma, gemma2, byte. Throws spct::Error for others.
 ChatFormat chat_format_from_name(const std::string& name);
 // Recognises a family from its template text (tokenizer_config.json's chat_template); throws
 // spct::Error naming `source` for a template it does not know.
@@ -41,7 +42,8 @@ struct ChatOptions {
 std::string render_chat(ChatFormat format, const std::vector<ChatMessage>& messages, const ChatOptions& options,
                         const std::string& bos_token);
 
-// Renders with the tokenizer's own template, or with the named one when format_name is set.
+// Renders with the tokenizer's own template, or with the named one when format_name is set. The
+// byte tokenizer, which has no template text, renders the byte format.
 std::string apply_chat_template(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
                                 const ChatOptions& options, const std::string& format_name = "");
 
