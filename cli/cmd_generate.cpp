@@ -80,12 +80,7 @@ int run_generate(const std::vector<std::string>& args) {
   if (vm->count("prompt-ids")) {
     ids = parse_ids(prompt_ids);
   } else if (vm->count("chat")) {
-    ChatOptions chat;
-    ids = tokenizer->encode(apply_chat_template(*tokenizer, {{"user", prompt, std::nullopt}}, chat, chat_format),
-                            /*add_special=*/false);
-    if (tokenizer->bos_id() >= 0 && (ids.empty() || ids[0] != tokenizer->bos_id()) &&
-        dynamic_cast<const ByteTokenizer*>(tokenizer.get()))
-      ids.insert(ids.begin(), tokenizer->bos_id());
+    ids = encode_chat(*tokenizer, {{"user", prompt, std::nullopt}}, ChatOptions{}, chat_format);
   } else {
     ids = tokenizer->encode(prompt, /*add_special=*/true);
   }

@@ -79,7 +79,7 @@ void load_weights(Transformer& model, const fs::path& dir) {
   for (const auto& [name, file] : where) {
     if (!expected.count(name)) {
       // A tied lm_head saved anyway is harmless; anything else means the config is not this model's.
-      SPCT_CHECK(name == "lm_head.weight" && model.config().tie_word_embeddings, file,
+      SPCT_CHECK(name == "lm_head.weight" && (model.config().tie_word_embeddings || model.config().num_labels > 0), file,
                  ": unexpected tensor '", name, "' (not part of a ", family_name(model.config().family),
                  " model with this config)");
       log::warn(file, ": ignoring lm_head.weight (config ties it to the embeddings)");
@@ -106,6 +106,7 @@ std::unique_ptr<Transformer> load_model(const std::string& path, const LoadOptio
     config.bos_token_id = ByteTokenizer::kBos;
     config.eos_token_ids = {ByteTokenizer::kEos};
     config.pad_token_id = ByteTokenizer::kPad;
+    config.num_labels = opt.num_labels;
     auto model = std::make_unique<Transformer>(std::move(config), at::TensorOptions());
     model->init_random(opt.seed);
     model->to(options);

@@ -14,7 +14,8 @@ namespace spct {
 struct LoadOptions {
   at::ScalarType dtype = at::kFloat;
   at::Device device = at::kCPU;
-  uint64_t seed = 0;  // initializes the built-in tiny model
+  uint64_t seed = 0;       // initializes the built-in tiny model
+  int64_t num_labels = 0;  // the tiny model's head: 0 = LM, > 0 = score head (HF dirs: from config.json)
 };
 
 // `path` is an HF model directory, or "tiny" for the built-in tiny model (random init from

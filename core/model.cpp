@@ -42,7 +42,10 @@ std::vector<ParamSpec> parameter_specs(const ModelConfig& c) {
     if (c.mlp_bias) specs.push_back({p + "mlp.down_proj.bias", {h}});
   }
   specs.push_back({"model.norm.weight", {h}});
-  if (!c.tie_word_embeddings) specs.push_back({"lm_head.weight", {c.vocab_size, h}});
+  if (c.num_labels > 0)
+    specs.push_back({"score.weight", {c.num_labels, h}});
+  else if (!c.tie_word_embeddings)
+    specs.push_back({"lm_head.weight", {c.vocab_size, h}});
   return specs;
 }
 
@@ -90,7 +93,9 @@ void Transformer::bind() {
   };
   embed_ = get("model.embed_tokens.weight");
   final_norm_ = get("model.norm.weight");
-  lm_head_ = config_.tie_word_embeddings ? embed_ : get("lm_head.weight");
+  head_ = config_.num_labels > 0       ? get("score.weight")
+             : config_.tie_word_embeddings ? embed_
+                                           : get("lm_head.weight");
   layers_.assign(config_.num_layers, Layer{});
   for (int64_t i = 0; i < config_.num_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
@@ -290,8 +295,8 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
 }
 
 at::Tensor Transformer::logits(const at::Tensor& hidden) const {
-  at::Tensor out = at::linear(hidden, lm_head_);
-  if (config_.final_logit_softcapping > 0.0) {
+  at::Tensor out = at::linear(hidden, head_);
+  if (config_.final_logit_softcapping > 0.0 && config_.num_labels == 0) {
     const double cap = config_.final_logit_softcapping;
     out = at::tanh(out / cap) * cap;
   }

@@ -38,7 +38,8 @@ class Transformer {
 
   // ids: (B, T) int64 -> final hidden states (B, T, hidden), after the final norm.
   at::Tensor hidden(const at::Tensor& ids, const ForwardOptions& opt = {}) const;
-  // hidden: (..., hidden) -> logits (..., vocab), final soft-capping applied.
+  // hidden: (..., hidden) -> logits (..., vocab), final soft-capping applied; for a
+  // sequence-classification config (num_labels > 0) the `score` head's (..., num_labels) instead.
   at::Tensor logits(const at::Tensor& hidden) const;
   at::Tensor forward(const at::Tensor& ids, const ForwardOptions& opt = {}) const {
     return logits(hidden(ids, opt));
@@ -71,7 +72,7 @@ class Transformer {
   std::vector<std::pair<std::string, at::Tensor>> params_;
   std::map<std::string, size_t> index_;
   std::vector<Layer> layers_;
-  at::Tensor embed_, final_norm_, lm_head_;
+  at::Tensor embed_, final_norm_, head_;  // head_: lm_head, the tied embedding, or score
   at::Tensor inv_freq_;  // (head_dim / 2) float32
 };
 

@@ -131,7 +131,8 @@ int64_t ModelConfig::num_parameters() const {
   int64_t mlp = 3 * hidden_size * intermediate_size;
   if (mlp_bias) mlp += 2 * intermediate_size + hidden_size;
   const int64_t norms = (gemma_style() ? 4 : 2) * hidden_size;
-  const int64_t embed = vocab_size * hidden_size * (tie_word_embeddings ? 1 : 2);
+  const int64_t head = num_labels > 0 ? num_labels * hidden_size : (tie_word_embeddings ? 0 : vocab_size * hidden_size);
+  const int64_t embed = vocab_size * hidden_size + head;
   return num_layers * (attn + mlp + norms) + embed + hidden_size;
 }
 
@@ -194,6 +195,16 @@ ModelConfig ModelConfig::from_hf_json(const json& j, const std::string& origin) 
       c.eos_token_ids.push_back(r.integer("eos_token_id"));
     }
   }
+  if (r.has("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
+      j["architectures"][0].is_string()) {
+    const std::string arch = j["architectures"][0].get<std::string>();
+    if (arch.size() > 25 && arch.compare(arch.size() - 25, 25, "ForSequenceClassification") == 0) {
+      c.num_labels = r.integer("num_labels", 0);
+      if (c.num_labels == 0 && r.has("id2label") && j["id2label"].is_object())
+        c.num_labels = static_cast<int64_t>(j["id2label"].size());
+      if (c.num_labels == 0) c.num_labels = 2;  // HF's default
+    }
+  }
   c.source = j;
   c.validate(origin);
   return c;
@@ -227,6 +238,7 @@ void ModelConfig::validate(const std::string& origin) const {
   SPCT_CHECK(hidden_act == "silu" || hidden_act == "gelu_pytorch_tanh" || hidden_act == "gelu_tanh",
              origin, ": field 'hidden_act': unsupported activation '", hidden_act, "'");
   SPCT_CHECK(rms_norm_eps > 0, origin, ": field 'rms_norm_eps' must be positive");
+  SPCT_CHECK(num_labels >= 0, origin, ": field 'num_labels' must be >= 0");
   for (bool s : sliding_layers)
     SPCT_CHECK(!s || sliding_window > 0, origin, ": sliding-window layers need a positive 'sliding_window'");
 }
@@ -251,8 +263,19 @@ ModelConfig ModelConfig::tiny(int64_t vocab_size) {
 
 json ModelConfig::to_hf_json(const std::string& dtype_name) const {
   json j = source.is_object() ? source : json::object();
-  static const char* arch[] = {"LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "Gemma2ForCausalLM"};
-  j["architectures"] = {arch[static_cast<int>(family)]};
+  static const char* arch[] = {"Llama", "Qwen2", "Qwen3", "Gemma2"};
+  const std::string head = num_labels > 0 ? "ForSequenceClassification" : "ForCausalLM";
+  j["architectures"] = {std::string(arch[static_cast<int>(family)]) + head};
+  if (num_labels > 0) {
+    j["num_labels"] = num_labels;
+    json id2label = json::object(), label2id = json::object();
+    for (int64_t i = 0; i < num_labels; ++i) {
+      id2label[std::to_string(i)] = "LABEL_" + std::to_string(i);
+      label2id["LABEL_" + std::to_string(i)] = i;
+    }
+    j["id2label"] = id2label;
+    j["label2id"] = label2id;
+  }
   j["model_type"] = family_name(family);
   j["dtype"] = dtype_name;
   if (source.is_object()) return j;  // imported: everything else is as the user's file said

@@ -47,6 +47,9 @@ struct ModelConfig {
   int64_t bos_token_id = -1;
   std::vector<int64_t> eos_token_ids;
   int64_t pad_token_id = -1;
+  // 0: causal LM (lm_head). > 0: sequence classification, a `score` head of num_labels outputs
+  // read at the last token (HF *ForSequenceClassification; the meta RM uses 1).
+  int64_t num_labels = 0;
   // The config.json this came from (if any): export writes it back with only our changes.
   nlohmann::json source;
 

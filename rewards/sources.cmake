@@ -7,5 +7,10 @@ target_sources(spct_core PRIVATE
   ${CMAKE_CURRENT_SOURCE_DIR}/rewards/voting.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/rewards/rm_dataset.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/rewards/reward_jsonl.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/rewards/meta_rm.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/rewards/judge.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/rewards/evaluation.cpp
 )
-target_sources(spct PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cli/cmd_reward.cpp)
+target_sources(spct PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cli/cmd_reward.cpp
+                            ${CMAKE_CURRENT_SOURCE_DIR}/cli/cmd_judge.cpp
+                            ${CMAKE_CURRENT_SOURCE_DIR}/cli/cmd_eval.cpp)

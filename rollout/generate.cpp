@@ -10,8 +10,10 @@
 namespace spct {
 
 std::vector<Generation> generate(const Transformer& model, const std::vector<std::vector<int32_t>>& prompts,
-                                 const SamplingParams& params) {
+                                 const SamplingParams& params, const std::vector<uint64_t>& seeds) {
   params.validate();
+  SPCT_CHECK(seeds.empty() || seeds.size() == prompts.size(), "generate: ", seeds.size(), " seeds for ",
+             prompts.size(), " prompts");
   SPCT_CHECK(!prompts.empty(), "generate: no prompts");
   const int64_t B = static_cast<int64_t>(prompts.size());
   int64_t P = 0;
@@ -24,17 +26,20 @@ std::vector<Generation> generate(const Transformer& model, const std::vector<std
   c10::NoGradGuard no_grad;
 
   // Left padding: every row's last prompt token sits in slot P - 1.
-  at::Tensor ids = at::zeros({B, P}, at::kLong), valid = at::zeros({B, P}, at::kBool);
+  std::vector<int64_t> flat_ids(B * P, 0);
+  std::vector<uint8_t> flat_valid(B * P, 0);
   for (int64_t b = 0; b < B; ++b) {
     const int64_t off = P - static_cast<int64_t>(prompts[b].size());
     for (size_t t = 0; t < prompts[b].size(); ++t) {
       const int32_t tok = prompts[b][t];
       SPCT_CHECK(tok >= 0 && tok < vocab, "generate: prompt ", b, " token ", t, " = ", tok,
                  " is outside the vocabulary (", vocab, ")");
-      ids[b][off + t] = tok;
-      valid[b][off + t] = true;
+      flat_ids[b * P + off + t] = tok;
+      flat_valid[b * P + off + t] = 1;
     }
   }
+  at::Tensor ids = at::tensor(flat_ids, at::kLong).view({B, P});
+  at::Tensor valid = at::tensor(std::vector<int64_t>(flat_valid.begin(), flat_valid.end()), at::kLong).view({B, P}).to(at::kBool);
   at::Tensor positions = (valid.to(at::kLong).cumsum(1) - 1).clamp_min(0);
   ids = ids.to(device);
   valid = valid.to(device);
@@ -42,7 +47,7 @@ std::vector<Generation> generate(const Transformer& model, const std::vector<std
 
   KVCache cache = KVCache::allocate(model.config(), B, P + params.max_new_tokens, model.options());
   std::vector<at::Generator> gens;
-  for (int64_t b = 0; b < B; ++b) gens.push_back(compat::cpu_generator(params.seed + b));
+  for (int64_t b = 0; b < B; ++b) gens.push_back(compat::cpu_generator(seeds.empty() ? params.seed + b : seeds[b]));
 
   std::vector<Generation> out(B);
   std::vector<bool> done(B, false);

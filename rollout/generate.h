@@ -16,8 +16,9 @@ struct Generation {
   std::string finish_reason;     // "stop" or "length"
 };
 
-// Row i samples from a stream seeded with params.seed + i.
+// Row i samples from a stream seeded with seeds[i], or params.seed + i when seeds is empty, so a
+// request's tokens do not depend on the other requests of the batch.
 std::vector<Generation> generate(const Transformer& model, const std::vector<std::vector<int32_t>>& prompts,
-                                 const SamplingParams& params);
+                                 const SamplingParams& params, const std::vector<uint64_t>& seeds = {});
 
 }  // namespace spct

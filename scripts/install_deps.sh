@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build libtorch-dev libopenmpi-dev openmpi-bin
       libboost-program-options-dev libyaml-cpp-dev libhdf5-dev nlohmann-json3-dev
-      libgtest-dev libopenblas0-pthread)
+      libgtest-dev libopenblas0-pthread python3-matplotlib)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

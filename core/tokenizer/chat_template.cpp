@@ -195,7 +195,7 @@ std::string render_chat(ChatFormat format, const std::vector<ChatMessage>& messa
     case ChatFormat::gemma: return gemma(messages, options, bos_token, true);
     case ChatFormat::gemma2: return gemma(messages, options, bos_token, false);
     case ChatFormat::byte: {
-      std::string out;
+      std::string out = "<|bos|>";
       for (const auto& m : messages) {
         SPCT_CHECK(m.role == "system" || m.role == "user" || m.role == "assistant", "chat template byte: unknown role '",
                    m.role, "'");
@@ -218,6 +218,11 @@ std::string apply_chat_template(const Tokenizer& tokenizer, const std::vector<Ch
   else
     format = detect_chat_format(tokenizer.chat_template(), "tokenizer chat_template");
   return render_chat(format, messages, options, tokenizer.bos_token());
+}
+
+std::vector<int32_t> encode_chat(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
+                                 const ChatOptions& options, const std::string& format_name) {
+  return tokenizer.encode(apply_chat_template(tokenizer, messages, options, format_name), /*add_special=*/false);
 }
 
 std::vector<ChatMessage> parse_chat_messages(const std::string& json_text, const std::string& source) {

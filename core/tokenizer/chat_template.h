@@ -2,6 +2,7 @@
 // renders exactly what HF `apply_chat_template(messages, tokenize=False, add_generation_prompt=...)`
 // renders with that family's template, for messages of plain string content.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,7 +25,7 @@ enum class ChatFormat {
   chatml,  // ChatML with no default system prompt
   gemma,   // Gemma 3: the system message is folded into the first user turn
   gemma2,  // Gemma 2: a system message is an error
-  byte,    // spct's built-in byte tokenizer: <|role|>content<|end|> per turn
+  byte,    // spct's built-in byte tokenizer: <|bos|>, then <|role|>content<|end|> per turn
 };
 
 // Names: llama3, qwen2, qwen2.5, qwen3, chatml, gemma, gemma2, byte. Throws spct::Error for others.
@@ -46,6 +47,11 @@ std::string render_chat(ChatFormat format, const std::vector<ChatMessage>& messa
 // byte tokenizer, which has no template text, renders the byte format.
 std::string apply_chat_template(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
                                 const ChatOptions& options, const std::string& format_name = "");
+
+// Token ids of a chat as HF's apply_chat_template(tokenize=True) gives them: the rendered text
+// encoded without adding special tokens (the template writes its own BOS).
+std::vector<int32_t> encode_chat(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
+                                 const ChatOptions& options, const std::string& format_name = "");
 
 // Parses a JSON list of {"role": ..., "content": ...}; errors name `source`.
 std::vector<ChatMessage> parse_chat_messages(const std::string& json_text, const std::string& source);

@@ -1,0 +1,132 @@
+#include "rewards/judge.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "core/tokenizer/chat_template.h"
+#include "rollout/generate.h"
+
+namespace spct::rewards {
+namespace {
+
+// One 64-bit stream id per (seed, item, sample): splitmix64 over the three.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+std::vector<int32_t> judge_prompt_ids(const Tokenizer& tokenizer, const RmItem& item, const Permutation& order,
+                                      const JudgeOptions& options, std::optional<int> hint) {
+  JudgeInput input{item.prompt, item.responses, order, item.principles, hint};
+  const std::string text = build_judge_prompt(input, options.prompt);
+  return encode_chat(tokenizer, {{"user", text, std::nullopt}}, ChatOptions{}, options.chat_template);
+}
+
+std::vector<std::vector<Trajectory>> sample_trajectories(const Transformer& grm, const Tokenizer& tokenizer,
+                                                         const std::vector<RmItem>& items, int k,
+                                                         const JudgeOptions& options, uint64_t item_base) {
+  SPCT_CHECK(k >= 1, "judge: k must be >= 1 (got ", k, ")");
+  std::vector<std::vector<Trajectory>> out(items.size(), std::vector<Trajectory>(k));
+  std::vector<std::pair<size_t, int>> requests;  // (item, sample)
+  for (size_t i = 0; i < items.size(); ++i) {
+    const int n = static_cast<int>(items[i].responses.size());
+    for (int s = 0; s < k; ++s) {
+      Trajectory& t = out[i][s];
+      t.order = make_permutation(n, options.seed, item_base + i, s);
+      t.prompt_ids = judge_prompt_ids(tokenizer, items[i], t.order, options);
+      requests.emplace_back(i, s);
+    }
+  }
+  SamplingParams sp;
+  sp.temperature = options.temperature;
+  sp.top_p = options.top_p;
+  sp.top_k = options.top_k;
+  sp.max_new_tokens = options.max_new_tokens;
+  if (tokenizer.eos_id() >= 0) sp.stop_ids.push_back(tokenizer.eos_id());
+  for (int64_t id : grm.config().eos_token_ids) sp.stop_ids.push_back(id);
+  const size_t batch = static_cast<size_t>(std::max<int64_t>(1, options.batch_size));
+  for (size_t start = 0; start < requests.size(); start += batch) {
+    const size_t end = std::min(requests.size(), start + batch);
+    std::vector<std::vector<int32_t>> prompts;
+    std::vector<uint64_t> seeds;
+    for (size_t r = start; r < end; ++r) {
+      const auto [i, s] = requests[r];
+      prompts.push_back(out[i][s].prompt_ids);
+      seeds.push_back(mix(mix(options.seed ^ mix(item_base + i)) + static_cast<uint64_t>(s)));
+    }
+    const auto gens = generate(grm, prompts, sp, seeds);
+    for (size_t r = start; r < end; ++r) {
+      const auto [i, s] = requests[r];
+      Trajectory& t = out[i][s];
+      t.tokens = gens[r - start].tokens;
+      t.text = tokenizer.decode(t.tokens, /*skip_special=*/true);
+      t.parse = parse_scores(t.text, static_cast<int>(items[i].responses.size()));
+    }
+  }
+  return out;
+}
+
+void score_trajectories(const MetaRM& meta_rm, std::vector<std::vector<Trajectory>>& trajectories, int64_t batch_size) {
+  std::vector<std::vector<int32_t>> seqs;
+  for (const auto& item : trajectories)
+    for (const auto& t : item) {
+      std::vector<int32_t> seq = t.prompt_ids;
+      seq.insert(seq.end(), t.tokens.begin(), t.tokens.end());
+      seqs.push_back(std::move(seq));
+    }
+  const std::vector<double> probs = meta_rm.probabilities(seqs, batch_size);
+  size_t next = 0;
+  for (auto& item : trajectories)
+    for (auto& t : item) t.meta_prob = probs[next++];
+}
+
+Verdict judge_item(const RmItem& item, const std::vector<Trajectory>& trajectories, int k, int k_meta,
+                   uint64_t tie_seed) {
+  Verdict v;
+  v.num_responses = static_cast<int>(item.responses.size());
+  const size_t use = k <= 0 ? trajectories.size() : std::min<size_t>(trajectories.size(), k);
+  SPCT_CHECK(use > 0, "judge: item ", item.id, " has no trajectories");
+  std::vector<VoteSample> samples;
+  std::vector<ScoreParse> parses;
+  std::vector<double> meta;
+  for (size_t s = 0; s < use; ++s) {
+    const Trajectory& t = trajectories[s];
+    samples.push_back({t.order, t.parse});
+    parses.push_back(t.parse);
+    meta.push_back(t.meta_prob);
+    if (!t.parse.ok()) ++v.malformed;
+  }
+  if (k_meta >= 0)
+    for (double p : meta) SPCT_CHECK(p >= 0, "judge: meta-RM voting needs every trajectory scored by the meta RM");
+  if (v.num_responses == 1) {
+    v.single = k_meta >= 0 ? meta_vote_single(parses, meta, k_meta) : vote_single(parses);
+    v.correct = v.single.valid_votes > 0 && (v.single.probability >= 0.5) == (item.label == 1);
+  } else {
+    v.vote = k_meta >= 0 ? meta_vote(samples, meta, v.num_responses, k_meta, tie_seed)
+                         : vote(samples, v.num_responses, tie_seed);
+    v.correct = v.vote.decided() && v.vote.best == item.best;
+  }
+  return v;
+}
+
+double roc_auc(const std::vector<double>& scores, const std::vector<int>& labels) {
+  SPCT_CHECK(scores.size() == labels.size(), "roc_auc: ", scores.size(), " scores for ", labels.size(), " labels");
+  double pairs = 0, wins = 0;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (labels[i] != 1) continue;
+    for (size_t j = 0; j < scores.size(); ++j) {
+      if (labels[j] != 0) continue;
+      pairs += 1;
+      wins += scores[i] > scores[j] ? 1.0 : scores[i] == scores[j] ? 0.5 : 0.0;
+    }
+  }
+  return pairs > 0 ? wins / pairs : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace spct::rewards
