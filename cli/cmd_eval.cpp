@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/file_util.h"
 #include "core/log.h"
-#include "rewards/evaluation.h"
+#include "rewards/benchmark.h"
 
 namespace spct::cli {
 namespace {
@@ -33,15 +33,6 @@ std::vector<int> parse_ks(const std::string& text) {
   }
   SPCT_CHECK(!ks.empty(), "spct eval: --k is empty");
   return ks;
-}
-
-void print_table(const std::vector<rewards::MethodResult>& results) {
-  std::printf("%-8s %3s %10s %10s %8s %10s\n", "method", "k", "accuracy", "subset-avg", "auc", "malformed");
-  for (const auto& r : results) {
-    const auto& o = r.overall;
-    std::printf("%-8s %3d %10.4f %10.4f %8.4f %10.4f\n", r.method.c_str(), r.k, o.accuracy(), r.subset_mean_accuracy(),
-                o.auc(), o.trajectories ? double(o.malformed) / o.trajectories : 0.0);
-  }
 }
 
 int run_eval(const std::vector<std::string>& args) {
@@ -66,32 +57,13 @@ int run_eval(const std::vector<std::string>& args) {
   SPCT_CHECK(!items.empty(), data, ": no items");
   load_judge_setup(*vm, s);
 
-  const int k_max = *std::max_element(ks.begin(), ks.end());
-  std::vector<std::vector<rewards::Trajectory>> greedy, sampled;
-  if (!vm->count("no-greedy")) {
-    rewards::JudgeOptions g = s.judge;
-    g.temperature = 0.0;
-    greedy = rewards::sample_trajectories(*s.grm, *s.tokenizer, items, 1, g);
-    log::info("greedy pass done (", items.size(), " items)");
-  }
-  sampled = rewards::sample_trajectories(*s.grm, *s.tokenizer, items, k_max, s.judge);
-  log::info("sampled ", k_max, " trajectories per item");
-  if (s.meta_rm) rewards::score_trajectories(*s.meta_rm, sampled);
-
-  rewards::EvalSpec spec{ks, s.k_meta, s.meta_rm != nullptr, s.judge.seed};
-  const auto results = rewards::evaluate(items, greedy, sampled, spec);
-  nlohmann::json j = rewards::results_to_json(results);
-  j["data"] = data;
-  j["model"] = s.model_path;
-  j["metarm"] = s.metarm_path;
-  j["items"] = items.size();
-  j["principle_mode"] = s.principle_mode;
-  j["temperature"] = s.judge.temperature;
-  j["seed"] = s.judge.seed;
-  std::filesystem::create_directories(out_dir);
-  write_file_atomic(out_dir + "/results.json", [&](std::ostream& o) { o << j.dump(2) << "\n"; });
-  write_file_atomic(out_dir + "/results.csv", [&](std::ostream& o) { o << rewards::results_to_csv(results); });
-  print_table(results);
+  rewards::BenchmarkOptions bench{ks, s.k_meta, !vm->count("no-greedy"), s.judge};
+  const auto results = rewards::run_benchmark(*s.grm, *s.tokenizer, s.meta_rm.get(), items, bench);
+  rewards::write_results(results, out_dir,
+                         {{"data", data}, {"model", s.model_path}, {"metarm", s.metarm_path}, {"items", items.size()},
+                          {"principle_mode", s.principle_mode}, {"temperature", s.judge.temperature},
+                          {"seed", s.judge.seed}});
+  std::fputs(rewards::results_table(results).c_str(), stdout);
   log::info("wrote ", out_dir, "/results.json and results.csv");
   return 0;
 }

@@ -39,28 +39,8 @@ std::optional<po::variables_map> parse_options(const std::string& command, const
 
 namespace {
 
-// Commands that later work fills in. Until a command registers itself it says so and exits 2.
-struct Reserved {
-  const char* name;
-  const char* summary;
-};
-const Reserved kReserved[] = {
-    {"run", "run every stage a config lists (SFT warm-up, RFT, GRPO, meta RM, eval)"},
-    {"rft", "rejective fine-tuning: sample, reject, fine-tune on kept trajectories"},
-    {"grpo", "rule-based online RL (GRPO) with a KL penalty to a frozen reference"},
-    {"metarm", "train the meta reward model on labelled critiques"},
-    {"eval", "accuracy of greedy, voting@k and meta-RM voting on benchmark files"},
-    {"judge", "score responses with a GRM, with voting and meta-RM guidance"},
-    {"reward", "parse GRM outputs and compute correctness and rule-based rewards"},
-    {"data", "synthesize datasets and teacher trajectories"},
-    {"tokenize", "encode or decode text with an HF tokenizer"},
-    {"export", "write a model or checkpoint as an HF directory"},
-    {"inspect", "summarize a checkpoint or model directory"},
-};
-
 void print_help() {
   std::map<std::string, std::string> lines;
-  for (const auto& r : kReserved) lines[r.name] = std::string(r.summary) + "  [not built yet]";
   for (const auto& c : registry()) lines[c.name] = c.summary;
   std::cout << "spct: generative reward models trained with SPCT\n\n"
                "usage: spct <command> [options]   (spct <command> --help for its options)\n\n"
@@ -90,12 +70,6 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       spct::log::error("spct ", name, ": ", e.what());
       return 1;
-    }
-  }
-  for (const auto& r : kReserved) {
-    if (name == r.name) {
-      std::fprintf(stderr, "spct %s: not built yet (%s)\n", r.name, r.summary);
-      return 2;
     }
   }
   std::fprintf(stderr, "spct: unknown command '%s' (see spct --help)\n", name.c_str());

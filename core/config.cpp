@@ -301,6 +301,7 @@ void validate(const RunConfig& c, const Check& check) {
   check(r.max_batch_size >= 1, "rollout.max_batch_size", "must be >= 1, got ", r.max_batch_size);
   check(r.seed >= 0, "rollout.seed", "must be >= 0 (-1 = the top-level seed), got ", r.seed);
 
+  validate_train(check, "sft", c.sft);
   validate_train(check, "rft", c.rft);
   check(c.rft.num_samples >= 1, "rft.num_samples", "must be >= 1, got ", c.rft.num_samples);
   check(c.rft.hinted_samples >= 0, "rft.hinted_samples", "must be >= 0, got ",

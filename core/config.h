@@ -68,6 +68,7 @@ struct DataSection {
   std::string train;        // JSONL of RM items (RFT, GRPO, meta RM)
   std::string test;         // JSONL of RM items (eval)
   std::string general_sft;  // JSONL of chat SFT examples mixed into SFT/RFT
+  std::string teacher;      // JSONL of teacher trajectories (`spct data teacher`) for the sft stage
   double general_ratio = 0.0;
   int max_prompt_tokens = 2048;
   int max_response_tokens = 1024;
@@ -78,6 +79,7 @@ struct DataSection {
     v("train", train);
     v("test", test);
     v("general_sft", general_sft);
+    v("teacher", teacher);
     v("general_ratio", general_ratio);
     v("max_prompt_tokens", max_prompt_tokens);
     v("max_response_tokens", max_response_tokens);
@@ -248,6 +250,7 @@ struct RunConfig {
   ModelSection model;
   DataSection data;
   RolloutSection rollout;
+  TrainSection sft;  // warm-up SFT on general and teacher data (the `sft` stage)
   RftSection rft;
   GrpoSection grpo;
   MetaRmSection metarm;
@@ -265,6 +268,7 @@ struct RunConfig {
     v("model", model);
     v("data", data);
     v("rollout", rollout);
+    v("sft", sft);
     v("rft", rft);
     v("grpo", grpo);
     v("metarm", metarm);

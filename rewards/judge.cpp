@@ -30,16 +30,23 @@ std::vector<int32_t> judge_prompt_ids(const Tokenizer& tokenizer, const RmItem& 
 
 std::vector<std::vector<Trajectory>> sample_trajectories(const Transformer& grm, const Tokenizer& tokenizer,
                                                          const std::vector<RmItem>& items, int k,
-                                                         const JudgeOptions& options, uint64_t item_base) {
+                                                         const JudgeOptions& options,
+                                                         const std::vector<uint64_t>& item_ids,
+                                                         const std::vector<std::optional<int>>& hints) {
   SPCT_CHECK(k >= 1, "judge: k must be >= 1 (got ", k, ")");
+  SPCT_CHECK(item_ids.empty() || item_ids.size() == items.size(), "judge: ", item_ids.size(), " ids for ",
+             items.size(), " items");
+  SPCT_CHECK(hints.empty() || hints.size() == items.size(), "judge: ", hints.size(), " hints for ", items.size(),
+             " items");
+  auto id_of = [&](size_t i) { return item_ids.empty() ? static_cast<uint64_t>(i) : item_ids[i]; };
   std::vector<std::vector<Trajectory>> out(items.size(), std::vector<Trajectory>(k));
   std::vector<std::pair<size_t, int>> requests;  // (item, sample)
   for (size_t i = 0; i < items.size(); ++i) {
     const int n = static_cast<int>(items[i].responses.size());
     for (int s = 0; s < k; ++s) {
       Trajectory& t = out[i][s];
-      t.order = make_permutation(n, options.seed, item_base + i, s);
-      t.prompt_ids = judge_prompt_ids(tokenizer, items[i], t.order, options);
+      t.order = make_permutation(n, options.seed, id_of(i), s);
+      t.prompt_ids = judge_prompt_ids(tokenizer, items[i], t.order, options, hints.empty() ? std::nullopt : hints[i]);
       requests.emplace_back(i, s);
     }
   }
@@ -58,7 +65,7 @@ std::vector<std::vector<Trajectory>> sample_trajectories(const Transformer& grm,
     for (size_t r = start; r < end; ++r) {
       const auto [i, s] = requests[r];
       prompts.push_back(out[i][s].prompt_ids);
-      seeds.push_back(mix(mix(options.seed ^ mix(item_base + i)) + static_cast<uint64_t>(s)));
+      seeds.push_back(mix(mix(options.seed ^ mix(id_of(i))) + static_cast<uint64_t>(s)));
     }
     const auto gens = generate(grm, prompts, sp, seeds);
     for (size_t r = start; r < end; ++r) {

@@ -42,12 +42,16 @@ struct Trajectory {
 std::vector<int32_t> judge_prompt_ids(const Tokenizer& tokenizer, const RmItem& item, const Permutation& order,
                                       const JudgeOptions& options, std::optional<int> hint = std::nullopt);
 
-// k trajectories for each item. Sample s of item i (i = item_base + position in `items`) shows the
-// responses in make_permutation(n, seed, i, s) and draws from a stream seeded by (seed, i, s), so
-// results do not depend on batching.
+// k trajectories for each item. Sample s of item i (i = item_ids[position], or the position when
+// item_ids is empty) shows the responses in make_permutation(n, seed, i, s) and draws from a
+// stream seeded by (seed, i, s), so results do not depend on batching or on the other items.
+// hints: per item, the original index of the best response (n >= 2) or the label, for hinted
+// sampling; empty for none.
 std::vector<std::vector<Trajectory>> sample_trajectories(const Transformer& grm, const Tokenizer& tokenizer,
                                                          const std::vector<RmItem>& items, int k,
-                                                         const JudgeOptions& options, uint64_t item_base = 0);
+                                                         const JudgeOptions& options,
+                                                         const std::vector<uint64_t>& item_ids = {},
+                                                         const std::vector<std::optional<int>>& hints = {});
 
 // Fills meta_prob for every trajectory: the meta RM reads prompt + generated tokens.
 void score_trajectories(const MetaRM& meta_rm, std::vector<std::vector<Trajectory>>& trajectories,

@@ -10,6 +10,7 @@ target_sources(spct_core PRIVATE
   ${CMAKE_CURRENT_SOURCE_DIR}/rewards/meta_rm.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/rewards/judge.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/rewards/evaluation.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/rewards/benchmark.cpp
 )
 target_sources(spct PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cli/cmd_reward.cpp
                             ${CMAKE_CURRENT_SOURCE_DIR}/cli/cmd_judge.cpp

@@ -27,8 +27,8 @@ Result run(const std::string& args) {
 TEST(Cli, HelpListsEveryCommand) {
   Result r = run("--help");
   EXPECT_EQ(r.code, 0);
-  for (const char* c : {"run", "rft", "grpo", "metarm", "eval", "judge", "reward", "data", "tokenize", "export",
-                        "inspect", "generate"})
+  for (const char* c : {"run", "sft", "rft", "grpo", "metarm", "eval", "judge", "reward", "data", "tokenize",
+                        "export", "inspect", "generate"})
     EXPECT_NE(r.out.find(std::string("  ") + c + " "), std::string::npos) << c << "\n" << r.out;
 }
 
@@ -39,10 +39,13 @@ TEST(Cli, NoCommandAndUnknownCommandExit2) {
   EXPECT_NE(r.out.find("unknown command 'frobnicate'"), std::string::npos);
 }
 
-TEST(Cli, CommandNotBuiltYetSaysSoAndExits2) {
-  Result r = run("grpo --config x.yaml");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.out.find("not built yet"), std::string::npos) << r.out;
+TEST(Cli, TrainingCommandWithAMissingConfigNamesTheFile) {
+  Result r = run("grpo /nonexistent/x.yaml");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("/nonexistent/x.yaml"), std::string::npos) << r.out;
+  r = run("rft");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("no config"), std::string::npos) << r.out;
 }
 
 TEST(Cli, CommandHelpDocumentsOptions) {

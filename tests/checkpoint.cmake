@@ -1,0 +1,1 @@
+spct_add_test(test_checkpoint checkpoint test_checkpoint.cpp)

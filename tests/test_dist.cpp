@@ -1,0 +1,234 @@
+// Collectives under mpirun (np 1 and 2) and alone (LocalDist). Every rank fills its tensors from
+// a rank-seeded generator, so each rank can compute the expected result of a collective itself.
+//
+// A failed assertion on any rank ends the whole job (the listener below calls Dist::abort), so a
+// rank never waits in a collective that a failed peer skipped; the exit code is non-zero.
+// `--gpu` runs the same tests on NcclDist (CUDA builds). Drills, run by tests/dist.cmake:
+// `--abort-on-last-rank` (every backend) and `--skip-collective-on-last-rank` (NCCL watchdog).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/torch_compat.h"
+#include "trainer/dist.h"
+
+namespace spct {
+namespace {
+
+Dist* g_dist = nullptr;
+
+at::Tensor on_device(const at::Tensor& t) { return t.to(g_dist->device()); }
+
+// Small integers are exact in every dtype (bf16 included) and so are their sums over a few
+// ranks; floats get Gaussian values and a tolerance.
+at::Tensor rank_values(int rank, std::vector<int64_t> shape, at::ScalarType dtype, int salt) {
+  at::Generator gen = compat::cpu_generator(1000 * static_cast<uint64_t>(rank) + salt);
+  if (dtype == at::kFloat || dtype == at::kDouble) return at::randn(shape, gen, at::TensorOptions(dtype));
+  return at::randint(-8, 9, shape, gen, at::TensorOptions(at::kLong)).to(dtype);
+}
+
+struct Spec {
+  std::vector<int64_t> shape;
+  at::ScalarType dtype;
+};
+
+const std::vector<Spec> kMixed = {
+    {{3, 5}, at::kFloat}, {{7}, at::kDouble},    {{4, 4}, at::kBFloat16}, {{2, 3}, at::kLong},
+    {{100}, at::kFloat},  {{2, 2, 2}, at::kBFloat16}, {{0, 3}, at::kFloat},  {{1}, at::kFloat},
+};
+
+void expect_same(const at::Tensor& got, const at::Tensor& want, const std::string& what) {
+  ASSERT_EQ(got.scalar_type(), want.scalar_type()) << what;
+  ASSERT_EQ(got.sizes(), want.sizes()) << what;
+  EXPECT_EQ(got.device(), g_dist->device()) << what;
+  EXPECT_TRUE(at::allclose(got.cpu().to(at::kDouble), want.cpu().to(at::kDouble), 1e-6, 1e-6))
+      << what << ": got\n" << got << "\nwant\n" << want;
+}
+
+class AllReduceBuckets : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(AllReduceBuckets, SumOfMixedDtypesMatchesLocalSum) {
+  Dist& d = *g_dist;
+  d.set_bucket_bytes(GetParam());
+  std::vector<at::Tensor> tensors;
+  for (size_t i = 0; i < kMixed.size(); ++i)
+    tensors.push_back(on_device(rank_values(d.rank(), kMixed[i].shape, kMixed[i].dtype, i)));
+  tensors.push_back(on_device(rank_values(d.rank(), {6, 4}, at::kFloat, 99)).t());  // not contiguous
+  d.all_reduce_sum(tensors);
+  d.set_bucket_bytes(Dist::kDefaultBucketBytes);
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const bool last = i == kMixed.size();
+    const std::vector<int64_t> shape = last ? std::vector<int64_t>{6, 4} : kMixed[i].shape;
+    const at::ScalarType dtype = last ? at::kFloat : kMixed[i].dtype;
+    at::Tensor want = at::zeros(shape, at::kDouble);
+    for (int r = 0; r < d.world_size(); ++r) want += rank_values(r, shape, dtype, last ? 99 : i).to(at::kDouble);
+    if (last) want = want.t();
+    expect_same(tensors[i], want.to(dtype), "tensor " + std::to_string(i));
+  }
+}
+
+// 8 bytes: smaller than every tensor; 64: a few small tensors share a bucket; default: one per dtype.
+INSTANTIATE_TEST_SUITE_P(Dist, AllReduceBuckets, ::testing::Values(8, 64, Dist::kDefaultBucketBytes));
+
+TEST(Dist, Topology) {
+  Dist& d = *g_dist;
+  const char* launched = std::getenv("OMPI_COMM_WORLD_SIZE");
+  EXPECT_EQ(d.world_size(), launched ? std::atoi(launched) : 1);
+  EXPECT_EQ(d.backend(), !launched ? "local" : d.device().is_cuda() ? "nccl" : "mpi");
+  EXPECT_GE(d.rank(), 0);
+  EXPECT_LT(d.rank(), d.world_size());
+  EXPECT_LT(d.local_rank(), d.local_size());
+  EXPECT_EQ(d.local_size(), d.world_size());  // every test rank runs on this machine
+}
+
+TEST(Dist, SingleTensorSumAndMax) {
+  Dist& d = *g_dist;
+  at::Tensor sum = on_device(rank_values(d.rank(), {5}, at::kFloat, 1));
+  at::Tensor max = on_device(rank_values(d.rank(), {2, 3}, at::kBFloat16, 2));
+  d.all_reduce_sum(sum);
+  d.all_reduce_max(max);
+  at::Tensor want_sum = at::zeros({5}, at::kDouble);
+  at::Tensor want_max = rank_values(0, {2, 3}, at::kBFloat16, 2);
+  for (int r = 0; r < d.world_size(); ++r) {
+    want_sum += rank_values(r, {5}, at::kFloat, 1).to(at::kDouble);
+    want_max = at::maximum(want_max, rank_values(r, {2, 3}, at::kBFloat16, 2));
+  }
+  expect_same(sum, want_sum.to(at::kFloat), "sum");
+  expect_same(max, want_max, "max");
+}
+
+TEST(Dist, RejectsUnsupportedDtypesAndScalars) {
+  Dist& d = *g_dist;
+  at::Tensor flags = on_device(at::ones({3}, at::kBool));
+  EXPECT_THROW(d.all_reduce_sum(flags), Error);
+  EXPECT_THROW(d.all_gather(on_device(at::scalar_tensor(1.0))), Error);
+  EXPECT_THROW(d.set_bucket_bytes(0), Error);
+  std::vector<at::Tensor> none;
+  EXPECT_THROW(d.broadcast(none, d.world_size()), Error);
+}
+
+TEST(Dist, BroadcastFromLastRank) {
+  Dist& d = *g_dist;
+  const int root = d.world_size() - 1;  // rank 1 at np 2
+  std::vector<at::Tensor> tensors = {on_device(rank_values(d.rank(), {3, 4}, at::kFloat, 5)),
+                                     on_device(rank_values(d.rank(), {9}, at::kBFloat16, 6)),
+                                     on_device(rank_values(d.rank(), {4, 2}, at::kLong, 7)).t()};
+  d.broadcast(tensors, root);
+  expect_same(tensors[0], rank_values(root, {3, 4}, at::kFloat, 5), "float");
+  expect_same(tensors[1], rank_values(root, {9}, at::kBFloat16, 6), "bf16");
+  expect_same(tensors[2], rank_values(root, {4, 2}, at::kLong, 7).t(), "int64, not contiguous");
+}
+
+TEST(Dist, AllGatherUnevenFirstDims) {
+  Dist& d = *g_dist;
+  for (int scale : {1, 2}) {  // rows per rank: r+1, then 2r (rank 0 sends none)
+    auto rows = [&](int r) { return scale == 1 ? r + 1 : 2 * r; };
+    const at::Tensor got = d.all_gather(on_device(rank_values(d.rank(), {rows(d.rank()), 3}, at::kDouble, 8)));
+    std::vector<at::Tensor> parts;
+    for (int r = 0; r < d.world_size(); ++r) parts.push_back(rank_values(r, {rows(r), 3}, at::kDouble, 8));
+    expect_same(got, at::cat(parts), "scale " + std::to_string(scale));
+  }
+}
+
+TEST(Dist, AllGatherRejectsMismatchedTrailingDims) {
+  Dist& d = *g_dist;
+  if (d.world_size() == 1) GTEST_SKIP() << "needs two ranks";
+  const int64_t cols = d.rank() == 0 ? 3 : 4;
+  EXPECT_THROW(d.all_gather(on_device(at::zeros({2, cols}))), Error);
+}
+
+TEST(Dist, AllGatherStringsAndJson) {
+  Dist& d = *g_dist;
+  const std::vector<std::string> got = d.all_gather_strings(std::string(d.rank(), 'x'));  // rank 0: ""
+  ASSERT_EQ(static_cast<int>(got.size()), d.world_size());
+  for (int r = 0; r < d.world_size(); ++r) EXPECT_EQ(got[r], std::string(r, 'x'));
+  const std::vector<nlohmann::json> metrics = d.all_gather_json({{"rank", d.rank()}, {"loss", 0.5 * d.rank()}});
+  ASSERT_EQ(static_cast<int>(metrics.size()), d.world_size());
+  for (int r = 0; r < d.world_size(); ++r) {
+    EXPECT_EQ(metrics[r]["rank"], r);
+    EXPECT_DOUBLE_EQ(metrics[r]["loss"].get<double>(), 0.5 * r);
+  }
+}
+
+// After the barrier every rank sees the file rank 0 wrote before it.
+TEST(Dist, BarrierOrdersWrites) {
+  Dist& d = *g_dist;
+  namespace fs = std::filesystem;
+  std::string dir;
+  if (d.is_root()) {
+    std::string templ = (fs::temp_directory_path() / "spct-dist-XXXXXX").string();
+    ASSERT_NE(mkdtemp(templ.data()), nullptr);
+    dir = templ;
+  }
+  dir = d.all_gather_strings(dir)[0];
+  const fs::path flag = fs::path(dir) / "written";
+  if (d.is_root()) std::ofstream(flag) << "ok";
+  d.barrier();
+  EXPECT_TRUE(fs::exists(flag)) << flag;
+  d.barrier();
+  if (d.is_root()) fs::remove_all(dir);
+}
+
+// Prints failures from ranks other than 0 (rank 0 has gtest's printer) and ends the job when a
+// test fails on this rank.
+class RankListener : public ::testing::EmptyTestEventListener {
+  void OnTestPartResult(const ::testing::TestPartResult& result) override {
+    if (result.failed() && !g_dist->is_root())
+      std::fprintf(stderr, "[rank %d] %s:%d: failure\n%s\n", g_dist->rank(),
+                   result.file_name() ? result.file_name() : "?", result.line_number(), result.summary());
+  }
+  void OnTestEnd(const ::testing::TestInfo& info) override {
+    if (info.result()->Failed() && g_dist->world_size() > 1)
+      g_dist->abort(std::string("test ") + info.test_suite_name() + "." + info.name() +
+                    " failed on this rank; ending the job so no rank waits in a collective");
+  }
+};
+
+// The failure drill: the last rank aborts while the others wait in a barrier that it never
+// reaches. The job must end with a non-zero status instead of hanging.
+int abort_on_last_rank(Dist& d) {
+  if (d.rank() == d.world_size() - 1) d.abort("deliberate abort from test_dist");
+  d.barrier();
+  std::fprintf(stderr, "rank %d passed a barrier the last rank never reached\n", d.rank());
+  return 0;
+}
+
+// The NCCL watchdog drill: the last rank skips an all-reduce the others queue, so their GPU
+// kernels wait forever; the watchdog must end the job after SPCT_NCCL_TIMEOUT_S.
+int skip_collective_on_last_rank(Dist& d) {
+  if (d.rank() != d.world_size() - 1) {
+    at::Tensor t = at::ones({1024}, at::TensorOptions(d.device()));
+    d.all_reduce_sum(t);
+  }
+  d.barrier();
+  std::fprintf(stderr, "rank %d finished an all-reduce the last rank never joined\n", d.rank());
+  return 0;
+}
+
+}  // namespace
+}  // namespace spct
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto has = [&](const char* flag) { return std::find(args.begin(), args.end(), flag) != args.end(); };
+  std::unique_ptr<spct::Dist> dist = spct::make_dist(/*use_gpu=*/has("--gpu"));
+  spct::g_dist = dist.get();
+  if (has("--abort-on-last-rank")) return spct::abort_on_last_rank(*dist);
+  if (has("--skip-collective-on-last-rank")) return spct::skip_collective_on_last_rank(*dist);
+  ::testing::TestEventListeners& listeners = ::testing::UnitTest::GetInstance()->listeners();
+  if (!dist->is_root()) delete listeners.Release(listeners.default_result_printer());
+  listeners.Append(new spct::RankListener);
+  at::Tensor failed = at::tensor(std::vector<int64_t>{RUN_ALL_TESTS() != 0 ? 1 : 0}).to(dist->device());
+  dist->all_reduce_max(failed);  // every rank exits with the job's verdict
+  spct::g_dist = nullptr;
+  const int rc = failed.item<int64_t>() != 0 ? 1 : 0;
+  dist.reset();  // finalizes MPI
+  return rc;
+}

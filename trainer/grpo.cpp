@@ -1,0 +1,173 @@
+#include "trainer/grpo.h"
+
+#include <c10/core/GradMode.h>
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "rewards/correctness.h"
+#include "trainer/batch.h"
+#include "trainer/data_shard.h"
+#include "trainer/losses.h"
+#include "trainer/trainer.h"
+
+namespace spct {
+namespace {
+
+constexpr int64_t kLogprobChunk = 2048;
+
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// Per-token log-probs of `targets` under `model` at the sampling temperature: (B, T) float32.
+at::Tensor batch_logprobs(const Transformer& model, const TokenBatch& b, double temperature) {
+  at::Tensor hidden = model.hidden(b.ids, {at::Tensor(), b.valid});
+  return token_logprobs(model, hidden, b.targets, kLogprobChunk, temperature > 0 ? temperature : 1.0);
+}
+
+}  // namespace
+
+rewards::JudgeOptions stage_judge_options(const RunConfig& config, PrincipleMode mode) {
+  rewards::JudgeOptions o;
+  o.prompt.mode = rewards::parse_principle_mode(name_of(mode));
+  o.temperature = config.rollout.temperature;
+  o.top_p = config.rollout.top_p;
+  o.top_k = config.rollout.top_k;
+  o.max_new_tokens = config.rollout.max_new_tokens;
+  o.batch_size = config.rollout.max_batch_size;
+  o.seed = static_cast<uint64_t>(config.rollout.seed);
+  const std::string chat = name_of(config.model.chat_template);
+  o.chat_template = chat == "auto" || chat == "none" ? "" : chat;
+  return o;
+}
+
+int trajectory_reward(const rewards::RmItem& item, const rewards::Trajectory& t) {
+  if (!t.parse.ok()) return -1;
+  const int n = static_cast<int>(item.responses.size());
+  const rewards::Truth truth = n == 1 ? rewards::Truth::single(item.label)
+                                      : rewards::Truth::best_of(n, rewards::displayed_position(t.order, item.best));
+  return rewards::rule_reward(rewards::is_correct(t.parse.scores, truth));
+}
+
+GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, const Transformer& reference,
+                     const Tokenizer& tokenizer, const std::vector<rewards::RmItem>& items) {
+  const GrpoSection& g = config.grpo;
+  SPCT_CHECK(!items.empty(), "grpo: no training items");
+  SPCT_CHECK(g.batch_size % g.group_size == 0, "grpo.batch_size (", g.batch_size, ") must be a multiple of ",
+             "grpo.group_size (", g.group_size, ")");
+  const int64_t queries = g.batch_size / g.group_size;
+  SPCT_CHECK(queries % dist.world_size() == 0, "grpo: ", queries, " queries per step (batch_size / group_size) ",
+             "must divide evenly over ", dist.world_size(), " ranks");
+  const int64_t local_queries = queries / dist.world_size();
+  const int64_t local_seqs = local_queries * g.group_size;
+  SPCT_CHECK(local_seqs % g.micro_batch_size == 0, "grpo.micro_batch_size (", g.micro_batch_size,
+             ") must divide each rank's ", local_seqs, " sequences per step");
+
+  StageTrainer trainer(config, dist, policy, Stage::grpo, g);
+  trainer.resume();
+  DataShard shard({static_cast<int64_t>(items.size()), queries, local_queries, static_cast<uint64_t>(config.seed),
+                   config.data.shuffle},
+                  dist.world_size(), dist.rank());
+  shard.set_cursor(trainer.data_cursor);
+  const GrpoLossOptions loss_options = grpo_loss_options(g);
+  rewards::JudgeOptions judge = stage_judge_options(config, g.principle_mode);
+  const double temperature = judge.temperature;
+  const int64_t max_len = config.data.max_prompt_tokens + judge.max_new_tokens + 1;
+  const auto device = policy.options().device();
+  GrpoStats stats;
+
+  while (!trainer.done()) {
+    // 1. Rollout: G judgments per query, orders and streams seeded by (seed, step, item, sample).
+    const auto micro = shard.next_step();
+    std::vector<rewards::RmItem> batch_items;
+    std::vector<uint64_t> ids;
+    for (int64_t i : micro.at(0)) {
+      batch_items.push_back(items[i]);
+      ids.push_back(static_cast<uint64_t>(i));
+    }
+    judge.seed = mix(static_cast<uint64_t>(config.rollout.seed) ^ mix(static_cast<uint64_t>(trainer.step())));
+    const auto rollouts = [&] {
+      c10::NoGradGuard no_grad;
+      return rewards::sample_trajectories(policy, tokenizer, batch_items, g.group_size, judge, ids);
+    }();
+
+    // 2. Rewards and group advantages.
+    std::vector<Example> seqs;
+    std::vector<float> reward_values;
+    int64_t malformed = 0;
+    for (size_t q = 0; q < rollouts.size(); ++q)
+      for (const auto& t : rollouts[q]) {
+        seqs.push_back({t.prompt_ids, t.tokens});
+        reward_values.push_back(static_cast<float>(trajectory_reward(batch_items[q], t)));
+        malformed += t.parse.ok() ? 0 : 1;
+      }
+    at::Tensor rewards_t = at::tensor(reward_values, at::kFloat);
+    const GroupAdvantages adv = group_advantages(rewards_t, g.group_size, g.scale_by_std);
+
+    // 3. Old-policy and reference log-probs (no grad), one micro-batch at a time.
+    std::vector<TokenBatch> batches;
+    std::vector<at::Tensor> old_lp, ref_lp, advs;
+    int64_t local_norm = 0;
+    {
+      c10::NoGradGuard no_grad;
+      for (int64_t start = 0; start < local_seqs; start += g.micro_batch_size) {
+        std::vector<const Example*> part;
+        for (int64_t s = start; s < start + g.micro_batch_size; ++s) part.push_back(&seqs[s]);
+        TokenBatch b = make_batch(part, max_len, device);
+        at::Tensor keep = adv.zero_variance.narrow(0, start, g.micro_batch_size).logical_not().to(device);
+        if (g.drop_zero_variance) b.mask = b.mask.logical_and(keep.unsqueeze(1));
+        old_lp.push_back(batch_logprobs(policy, b, temperature));
+        ref_lp.push_back(g.beta > 0 ? batch_logprobs(reference, b, temperature) : old_lp.back());
+        advs.push_back(adv.advantages.narrow(0, start, g.micro_batch_size).to(device));
+        local_norm += loss_normalizer(b.mask, loss_options.loss_agg);
+        batches.push_back(std::move(b));
+      }
+    }
+    at::Tensor norm_t = at::scalar_tensor(static_cast<double>(local_norm), at::kDouble);
+    dist.all_reduce_sum(norm_t);
+    const double global_norm = std::max(1.0, norm_t.item<double>());
+
+    // 4. updates_per_batch optimizer updates over the whole rollout batch.
+    GrpoMetrics metrics;
+    double grad_norm = 0;
+    for (int u = 0; u < g.updates_per_batch; ++u) {
+      for (size_t m = 0; m < batches.size(); ++m) {
+        const TokenBatch& b = batches[m];
+        const GrpoLoss loss = grpo_loss_sum(batch_logprobs(policy, b, temperature), old_lp[m], ref_lp[m], advs[m],
+                                            b.mask, loss_options);
+        (loss.loss.sum / global_norm).backward();
+        if (u == 0) metrics += loss.metrics;
+      }
+      grad_norm = trainer.apply_gradients(/*advance=*/u + 1 == g.updates_per_batch);
+    }
+
+    // 5. Metrics summed over ranks.
+    int64_t correct = 0, response_tokens = 0;
+    for (float r : reward_values) correct += r > 0;
+    for (const auto& s : seqs) response_tokens += static_cast<int64_t>(s.response.size());
+    at::Tensor sums = at::tensor(std::vector<double>{double(correct), double(malformed), double(seqs.size()),
+                                                     double(response_tokens), metrics.kl_sum, metrics.pg_sum,
+                                                     double(metrics.tokens), double(metrics.clipped_low + metrics.clipped_high),
+                                                     double(adv.zero_variance_groups)},
+                                 at::kDouble);
+    dist.all_reduce_sum(sums);
+    const double* v = sums.data_ptr<double>();
+    stats.accuracy = v[0] / v[2];
+    stats.reward_mean = (2 * v[0] - v[2]) / v[2];
+    stats.malformed_rate = v[1] / v[2];
+    stats.kl = v[6] > 0 ? v[4] / v[6] : 0.0;
+    ++stats.steps;
+    trainer.data_cursor = shard.cursor();
+    trainer.end_step({{"reward_mean", stats.reward_mean}, {"accuracy", stats.accuracy},
+                      {"malformed_rate", stats.malformed_rate}, {"kl", stats.kl},
+                      {"pg_loss", v[6] > 0 ? v[5] / v[6] : 0.0}, {"clip_fraction", v[6] > 0 ? v[7] / v[6] : 0.0},
+                      {"response_length", v[3] / v[2]}, {"zero_variance_groups", v[8]}, {"grad_norm", grad_norm}});
+  }
+  return stats;
+}
+
+}  // namespace spct
