@@ -127,18 +127,26 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
         batches.push_back(std::move(b));
       }
     }
-    at::Tensor norm_t = at::scalar_tensor(static_cast<double>(local_norm), at::kDouble);
+    at::Tensor norm_t = at::scalar_tensor(static_cast<double>(local_norm), at::kDouble).to(dist.device());
     dist.all_reduce_sum(norm_t);
     const double global_norm = std::max(1.0, norm_t.item<double>());
 
     // 4. updates_per_batch optimizer updates over the whole rollout batch.
     GrpoMetrics metrics;
-    double grad_norm = 0;
+    double grad_norm = 0, entropy_sum = 0;
     for (int u = 0; u < g.updates_per_batch; ++u) {
       for (size_t m = 0; m < batches.size(); ++m) {
         const TokenBatch& b = batches[m];
-        const GrpoLoss loss = grpo_loss_sum(batch_logprobs(policy, b, temperature), old_lp[m], ref_lp[m], advs[m],
-                                            b.mask, loss_options);
+        at::Tensor logprobs;
+        if (u == 0) {  // the first pass also measures the policy's entropy on the response tokens
+          const TokenLogprobs tl = token_logprobs_and_entropy(policy, policy.hidden(b.ids, {at::Tensor(), b.valid}),
+                                                              b.targets, kLogprobChunk, temperature > 0 ? temperature : 1.0);
+          logprobs = tl.logprobs;
+          entropy_sum += tl.entropy.masked_select(b.mask).sum().item<double>();
+        } else {
+          logprobs = batch_logprobs(policy, b, temperature);
+        }
+        const GrpoLoss loss = grpo_loss_sum(logprobs, old_lp[m], ref_lp[m], advs[m], b.mask, loss_options);
         (loss.loss.sum / global_norm).backward();
         if (u == 0) metrics += loss.metrics;
       }
@@ -152,9 +160,10 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
     at::Tensor sums = at::tensor(std::vector<double>{double(correct), double(malformed), double(seqs.size()),
                                                      double(response_tokens), metrics.kl_sum, metrics.pg_sum,
                                                      double(metrics.tokens), double(metrics.clipped_low + metrics.clipped_high),
-                                                     double(adv.zero_variance_groups)},
-                                 at::kDouble);
+                                                     double(adv.zero_variance_groups), entropy_sum},
+                                 at::kDouble).to(dist.device());
     dist.all_reduce_sum(sums);
+    sums = sums.cpu();
     const double* v = sums.data_ptr<double>();
     stats.accuracy = v[0] / v[2];
     stats.reward_mean = (2 * v[0] - v[2]) / v[2];
@@ -165,7 +174,8 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
     trainer.end_step({{"reward_mean", stats.reward_mean}, {"accuracy", stats.accuracy},
                       {"malformed_rate", stats.malformed_rate}, {"kl", stats.kl},
                       {"pg_loss", v[6] > 0 ? v[5] / v[6] : 0.0}, {"clip_fraction", v[6] > 0 ? v[7] / v[6] : 0.0},
-                      {"response_length", v[3] / v[2]}, {"zero_variance_groups", v[8]}, {"grad_norm", grad_norm}});
+                      {"response_length", v[3] / v[2]}, {"zero_variance_groups", v[8]},
+                      {"entropy", v[6] > 0 ? v[9] / v[6] : 0.0}, {"grad_norm", grad_norm}});
   }
   return stats;
 }

@@ -102,7 +102,7 @@ MetaRmStats train_metarm(const RunConfig& config, Dist& dist, const Transformer&
   shard.set_cursor(trainer.data_cursor);
   const int64_t max_len = config.data.max_prompt_tokens + config.rollout.max_new_tokens + 1;
   while (!trainer.done()) {
-    at::Tensor loss_sum = at::zeros({}, at::kFloat);
+    at::Tensor loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(dist.device()));
     for (const auto& micro : shard.next_step()) {
       std::vector<int64_t> flat, lens, labs;
       int64_t T = 1;
@@ -120,7 +120,7 @@ MetaRmStats train_metarm(const RunConfig& config, Dist& dist, const Transformer&
       at::Tensor logits = meta_rm.logits(at::tensor(flat, at::kLong).view({B, T}), at::tensor(lens, at::kLong));
       const LossSum s = bce_loss_sum(logits, at::tensor(labs, at::kLong).to(logits.device()));
       (s.sum / static_cast<double>(m.batch_size)).backward();
-      loss_sum += s.sum.detach().cpu();
+      loss_sum += s.sum.detach().to(dist.device());
     }
     dist.all_reduce_sum(loss_sum);
     trainer.data_cursor = shard.cursor();

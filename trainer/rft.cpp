@@ -35,8 +35,9 @@ std::vector<Example> gather_examples(Dist& dist, const std::vector<Example>& loc
 
 void sum_counts(Dist& dist, RftCounts& c) {
   at::Tensor t = at::tensor(std::vector<int64_t>{c.items, c.too_easy, c.sampled, c.kept, c.hinted_kept, c.rejected},
-                            at::kLong);
+                            at::kLong).to(dist.device());
   dist.all_reduce_sum(t);
+  t = t.cpu();
   const int64_t* v = t.data_ptr<int64_t>();
   c = {v[0], v[1], v[2], v[3], v[4], v[5], c.general};
 }

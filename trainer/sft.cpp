@@ -71,7 +71,7 @@ SftStats train_sft(const RunConfig& config, Dist& dist, Transformer& model, Stag
     // Every rank knows the whole global batch, so the token normalizer needs no communication.
     int64_t global_tokens = 0;
     for (int64_t i : shard.items_at(shard.cursor(), shard.global_batch())) global_tokens += loss_tokens(examples[i], max_len);
-    at::Tensor loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
+    at::Tensor loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(dist.device()));
     for (const auto& micro : shard.next_step()) {
       std::vector<const Example*> batch;
       for (int64_t i : micro) batch.push_back(&examples[i]);
@@ -79,7 +79,7 @@ SftStats train_sft(const RunConfig& config, Dist& dist, Transformer& model, Stag
       at::Tensor hidden = model.hidden(b.ids, {at::Tensor(), b.valid});
       const LossSum s = sft_loss_sum(token_logprobs(model, hidden, b.targets, kLogprobChunk), b.mask);
       (s.sum / static_cast<double>(std::max<int64_t>(global_tokens, 1))).backward();
-      loss_sum += s.sum.detach();
+      loss_sum += s.sum.detach().to(dist.device());
     }
     dist.all_reduce_sum(loss_sum);
     trainer.data_cursor = shard.cursor();
