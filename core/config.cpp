@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "core/error.h"
+#include "core/strings.h"
 
 namespace spct {
 namespace {
@@ -39,21 +40,6 @@ struct Source {
     return name + ":" + std::to_string(node.Mark().line + 1);  // yaml-cpp lines are 0-based
   }
 };
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  std::iota(row.begin(), row.end(), 0);
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row.back();
-}
 
 std::string did_you_mean(const std::string& prefix, const std::string& name,
                          const std::vector<std::string>& known) {

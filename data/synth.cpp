@@ -9,6 +9,8 @@
 
 #include "core/error.h"
 #include "core/file_util.h"
+#include "core/random.h"
+#include "core/strings.h"
 
 namespace spct::data {
 namespace {
@@ -66,21 +68,6 @@ std::vector<long> integers(const std::string& s) {
     i = j;
   }
   return out;
-}
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
 }
 
 // The string with positions i and i+1 swapped, at the first i >= start where they differ.
@@ -688,13 +675,7 @@ int Rng::uniform(int lo, int hi) {
 double Rng::unit() { return static_cast<double>(gen_() >> 11) * 0x1.0p-53; }
 
 uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b) {
-  auto splitmix = [](uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  };
-  return splitmix(splitmix(splitmix(seed) ^ a) ^ b);
+  return splitmix64(splitmix64(splitmix64(seed) ^ a) ^ b);
 }
 
 const std::vector<Domain>& all_domains() {

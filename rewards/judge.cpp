@@ -5,21 +5,11 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/random.h"
 #include "core/tokenizer/chat_template.h"
 #include "rollout/generate.h"
 
 namespace spct::rewards {
-namespace {
-
-// One 64-bit stream id per (seed, item, sample): splitmix64 over the three.
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-}  // namespace
 
 std::vector<int32_t> judge_prompt_ids(const Tokenizer& tokenizer, const RmItem& item, const Permutation& order,
                                       const JudgeOptions& options, std::optional<int> hint) {
@@ -65,7 +55,7 @@ std::vector<std::vector<Trajectory>> sample_trajectories(const Transformer& grm,
     for (size_t r = start; r < end; ++r) {
       const auto [i, s] = requests[r];
       prompts.push_back(out[i][s].prompt_ids);
-      seeds.push_back(mix(mix(options.seed ^ mix(id_of(i))) + static_cast<uint64_t>(s)));
+      seeds.push_back(splitmix64(splitmix64(options.seed ^ splitmix64(id_of(i))) + static_cast<uint64_t>(s)));
     }
     const auto gens = generate(grm, prompts, sp, seeds);
     for (size_t r = start; r < end; ++r) {

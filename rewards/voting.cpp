@@ -6,16 +6,10 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/random.h"
 
 namespace spct::rewards {
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 // A draw in [0, bound) from the raw generator output; std::uniform_int_distribution is not
 // portable across standard libraries. The modulo bias is below 2^-50 for any bound we use.

@@ -639,9 +639,15 @@ void check_resumable(const CheckpointState& s, const RunConfig& current) {
   const Stage stage = static_cast<Stage>(stage_it - names.begin());
   const auto pos = std::find(saved.stages.begin(), saved.stages.end(), stage) - saved.stages.begin();
   const auto now_pos = std::find(current.stages.begin(), current.stages.end(), stage) - current.stages.begin();
-  if (now_pos == static_cast<ptrdiff_t>(current.stages.size()))
-    reasons.push_back("stage " + s.stage + " is not in stages " + stage_list(current.stages, current.stages.size()));
-  else
+  // A single-stage command (`spct sft CONFIG`) runs its stage whether or not `stages` lists it;
+  // what must not change is whether it was part of the pipeline, and the stages before it.
+  const bool listed_then = pos < static_cast<ptrdiff_t>(saved.stages.size());
+  const bool listed_now = now_pos < static_cast<ptrdiff_t>(current.stages.size());
+  if (listed_then != listed_now)
+    reasons.push_back("stage " + s.stage + (listed_then ? " was" : " was not") + " in stages " +
+                      stage_list(saved.stages, saved.stages.size()) + (listed_now ? " and is" : " and is not") +
+                      " in " + stage_list(current.stages, current.stages.size()));
+  else if (listed_now)
     compare("stage order", stage_list(saved.stages, pos + 1), stage_list(current.stages, now_pos + 1));
 
   if (const TrainSection* t = train_section(saved, s.stage)) {

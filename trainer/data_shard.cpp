@@ -4,16 +4,10 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/random.h"
 
 namespace spct {
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 // Uniform in [0, n). std::uniform_int_distribution differs between standard libraries; this
 // (rejection, then modulo) gives the same order everywhere, as std::mt19937_64 itself does.

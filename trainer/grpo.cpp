@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/random.h"
 #include "rewards/correctness.h"
 #include "trainer/batch.h"
 #include "trainer/data_shard.h"
@@ -15,13 +16,6 @@ namespace spct {
 namespace {
 
 constexpr int64_t kLogprobChunk = 2048;
-
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 // Per-token log-probs of `targets` under `model` at the sampling temperature: (B, T) float32.
 at::Tensor batch_logprobs(const Transformer& model, const TokenBatch& b, double temperature) {
@@ -89,7 +83,7 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
       batch_items.push_back(items[i]);
       ids.push_back(static_cast<uint64_t>(i));
     }
-    judge.seed = mix(static_cast<uint64_t>(config.rollout.seed) ^ mix(static_cast<uint64_t>(trainer.step())));
+    judge.seed = splitmix64(static_cast<uint64_t>(config.rollout.seed) ^ splitmix64(static_cast<uint64_t>(trainer.step())));
     const auto rollouts = [&] {
       c10::NoGradGuard no_grad;
       return rewards::sample_trajectories(policy, tokenizer, batch_items, g.group_size, judge, ids);

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/jsonl.h"
 #include "core/log.h"
 #include "rewards/correctness.h"
 #include "rewards/judge.h"
@@ -47,24 +48,15 @@ void sum_counts(Dist& dist, RftCounts& c) {
 std::vector<Example> trajectory_file_examples(const std::string& path, const Tokenizer& tokenizer,
                                               const std::string& chat, bool drop_too_easy, bool hinted,
                                               RftCounts& counts) {
-  std::ifstream in(path);
-  SPCT_CHECK(in.good(), path, ": cannot open");
   struct Row {
     Example example;
     bool correct, hinted;
   };
   std::map<std::string, std::vector<Row>> by_id;
   std::vector<std::string> order;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(n);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw_error(where, ": not valid JSON: ", e.what());
-    }
+  int n = 0;
+  for_each_jsonl(path, [&](const nlohmann::json& j, const std::string& where) {
+    ++n;
     for (const char* key : {"prompt", "text"})
       SPCT_CHECK(j.contains(key) && j[key].is_string(), where, ": field '", key, "' must be a string");
     SPCT_CHECK(j.contains("num_responses") && j["num_responses"].is_number_integer(), where,
@@ -80,14 +72,17 @@ std::vector<Example> trajectory_file_examples(const std::string& path, const Tok
     } catch (const Error& e) {
       throw_error(where, ": ", e.what());
     }
-    const std::string id = j.value("id", std::to_string(n));
+    const std::string id = !j.contains("id") ? std::to_string(n)
+                           : j["id"].is_string() ? j["id"].get<std::string>()
+                                                 : j["id"].dump();
     if (!by_id.count(id)) order.push_back(id);
+    SPCT_CHECK(!j.contains("hinted") || j["hinted"].is_boolean(), where, ": field 'hinted' must be true or false");
     Row row{chat_example(tokenizer, {{"user", j["prompt"].get<std::string>(), std::nullopt},
                                      {"assistant", j["text"].get<std::string>(), std::nullopt}},
                          chat),
             rewards::grade(j["text"].get<std::string>(), truth).correct, j.value("hinted", false)};
     by_id[id].push_back(std::move(row));
-  }
+  });
   std::vector<Example> out;
   for (const auto& id : order) {
     ++counts.items;

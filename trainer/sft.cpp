@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/jsonl.h"
 #include "core/log.h"
 #include "trainer/data_shard.h"
 #include "trainer/losses.h"
@@ -32,27 +33,16 @@ Example chat_example(const Tokenizer& tokenizer, const std::vector<ChatMessage>&
 
 std::vector<Example> read_chat_examples(const std::string& path, const Tokenizer& tokenizer,
                                         const std::string& chat_format) {
-  std::ifstream in(path);
-  SPCT_CHECK(in.good(), path, ": cannot open");
   std::vector<Example> out;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(n);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw_error(where, ": not valid JSON: ", e.what());
-    }
-    SPCT_CHECK(j.is_object() && j.contains("messages"), where, ": field 'messages' is missing");
+  for_each_jsonl(path, [&](const nlohmann::json& j, const std::string& where) {
+    SPCT_CHECK(j.contains("messages"), where, ": field 'messages' is missing");
     const auto messages = parse_chat_messages(j["messages"].dump(), where + ": field 'messages'");
     try {
       out.push_back(chat_example(tokenizer, messages, chat_format));
     } catch (const Error& e) {
       throw_error(where, ": ", e.what());
     }
-  }
+  });
   return out;
 }
 

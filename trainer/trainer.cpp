@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/file_util.h"
 #include "core/hf_io.h"
 #include "core/log.h"
 #include "trainer/checkpoint.h"
@@ -29,6 +30,20 @@ AdamWOptions adamw_options(const TrainSection& t) {
   AdamWOptions o;
   o.weight_decay = t.weight_decay;
   return o;
+}
+
+// A run killed after logging steps past its last checkpoint logs them again when it resumes:
+// drop the stage's lines after the checkpoint's step first, so every step appears once.
+void drop_metrics_after(const std::string& path, const std::string& stage, int64_t step) {
+  if (path.empty() || !std::filesystem::exists(path)) return;
+  std::ifstream in(path);
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    const bool later = j.is_object() && j.value("stage", "") == stage && j.value("step", int64_t{0}) > step;
+    if (!later) kept += line + "\n";
+  }
+  write_file_atomic(path, [&](std::ostream& out) { out << kept; });
 }
 
 }  // namespace
@@ -80,6 +95,7 @@ bool StageTrainer::resume() {
   }
   step_ = start_step_ = state.step;
   data_cursor = state.data_cursor;
+  if (dist_.is_root()) drop_metrics_after(config_.logging.metrics_file, name_of(stage_), step_);
   log::info(name_of(stage_), ": resumed from ", path, " at step ", step_, " (", data_cursor, " items consumed)");
   return true;
 }

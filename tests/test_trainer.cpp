@@ -1,0 +1,397 @@
+// The trainer's guarantees (issue 6), proved end to end through the `spct` binary on the built-in
+// tiny model and tiny synthetic data: a resumed stage equals an uninterrupted one bit for bit
+// (parameters and metrics), a SIGKILLed run resumes to the same model, unusable newest checkpoints
+// are skipped, one rank equals two, `spct run` runs and then skips every stage, and a config that
+// cannot continue a checkpoint is refused. Rollouts are 8 tokens, so no judgment parses and every
+// reward is -1: GRPO uses the k1 KL estimator, whose gradient is non-zero even at the reference.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "core/safetensors.h"
+#include "test_util.h"
+
+namespace spct::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  ASSERT_TRUE(out.good()) << path;
+}
+
+std::string quote(const std::string& s) { return "'" + s + "'"; }
+
+struct Result {
+  int rc;           // exit status; 128 + signal when killed
+  std::string log;  // stdout and stderr together
+};
+
+// Runs `prefix spct args...` through the shell, capturing its output in log_path.
+Result run_command(const std::string& prefix, const std::vector<std::string>& args, const fs::path& log_path) {
+  std::string cmd = prefix + quote(SPCT_BINARY);
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " > " + quote(log_path.string()) + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return {rc, read_text(log_path)};
+}
+
+// The last lines of a log (the config printed at the start would drown a failure message).
+std::string tail(const std::string& log) { return log.size() > 3000 ? "..." + log.substr(log.size() - 3000) : log; }
+
+// Runs spct and requires exit 0; returns the log.
+std::string spct_ok(const std::vector<std::string>& args, const fs::path& log_path, const std::string& prefix = "") {
+  const Result r = run_command(prefix, args, log_path);
+  EXPECT_EQ(r.rc, 0) << "spct failed; the end of its output:\n" << tail(r.log);
+  return r.log;
+}
+
+// The synthetic data every test reads, made once per process: 16 train items (4 in train4),
+// 8 test items (2 in test2), 16 general chat examples, 2 hinted teacher trajectories per item.
+const fs::path& data_dir() {
+  static TempDir dir;
+  static const bool made = [] {
+    const fs::path d = dir.path();
+    spct_ok({"data", "synth", "--out", d.string(), "--seed", "1", "--train", "16", "--test", "8", "--general", "16"},
+            d / "synth.log");
+    spct_ok({"data", "teacher", "--data", (d / "train.jsonl").string(), "--out", (d / "teacher.jsonl").string(),
+             "--seed", "2", "--samples", "2", "--hinted"},
+            d / "teacher.log");
+    for (const auto& [from, to, n] : {std::tuple{"train.jsonl", "train4.jsonl", 4}, {"test.jsonl", "test2.jsonl", 2}}) {
+      std::ifstream in(d / from);
+      std::ofstream out(d / to);
+      std::string line;
+      for (int i = 0; i < n && std::getline(in, line); ++i) out << line << "\n";
+    }
+    return true;
+  }();
+  (void)made;
+  return dir.path();
+}
+
+// A config of every stage, small enough for CI; tests change keys with --set.
+std::string config_yaml(const fs::path& run_dir, const std::string& stages = "[sft, rft, grpo, metarm, eval]") {
+  const std::string d = data_dir().string();
+  return "run_dir: " + run_dir.string() + "\n" +
+         "seed: 7\n"
+         "stages: " + stages + "\n" +
+         "model: {path: tiny}\n"
+         "data:\n"
+         "  train: " + d + "/train4.jsonl\n" +
+         "  test: " + d + "/test2.jsonl\n" +
+         "  general_sft: " + d + "/general_sft.jsonl\n" +
+         "  max_prompt_tokens: 1400\n"
+         "  max_response_tokens: 300\n"
+         "rollout: {max_new_tokens: 8, max_batch_size: 8}\n"
+         "sft: {steps: 4, batch_size: 4, micro_batch_size: 2, lr: 1.0e-3}\n"
+         "rft: {steps: 4, batch_size: 2, micro_batch_size: 2, lr: 1.0e-3, trajectories: " + d + "/teacher.jsonl}\n" +
+         "grpo: {steps: 4, batch_size: 2, group_size: 2, micro_batch_size: 2, lr: 1.0e-3, kl_estimator: k1}\n"
+         "metarm: {steps: 4, batch_size: 2, micro_batch_size: 2, samples_per_item: 1, lr: 1.0e-3}\n"
+         "eval: {k: [1, 2], principle_modes: [generate, none]}\n"
+         "checkpoint: {every_steps: 1}\n"
+         "logging: {progress: false}\n";
+}
+
+// Writes <dir>/<name>.yaml for a run in <dir>/<name>; returns the config path.
+std::string make_config(const TempDir& tmp, const std::string& name,
+                        const std::string& stages = "[sft, rft, grpo, metarm, eval]") {
+  const fs::path path = tmp.path() / (name + ".yaml");
+  write_text(path, config_yaml(tmp.path() / name, stages));
+  return path.string();
+}
+
+fs::path model_file(const fs::path& run_dir, const std::string& stage) {
+  return run_dir / stage / "model" / "model.safetensors";
+}
+
+std::map<std::string, at::Tensor> load_params(const fs::path& path) {
+  std::map<std::string, at::Tensor> out;
+  const auto file = safetensors::File::open(path.string());
+  for (const auto& info : file.tensors()) out[info.name] = file.load(info.name);
+  return out;
+}
+
+// The largest absolute difference over all parameters; fails if the names or shapes differ.
+double max_abs_diff(const fs::path& a, const fs::path& b) {
+  const auto pa = load_params(a), pb = load_params(b);
+  EXPECT_EQ(pa.size(), pb.size());
+  double worst = 0;
+  for (const auto& [name, ta] : pa) {
+    const auto it = pb.find(name);
+    if (it == pb.end() || ta.sizes() != it->second.sizes() || ta.dtype() != it->second.dtype()) {
+      ADD_FAILURE() << name << ": missing from " << b << " or a different shape/dtype";
+      continue;
+    }
+    worst = std::max(worst, (ta.to(at::kDouble) - it->second.to(at::kDouble)).abs().max().item<double>());
+  }
+  return worst;
+}
+
+void expect_bitwise_equal(const fs::path& a, const fs::path& b) {
+  const auto pa = load_params(a), pb = load_params(b);
+  ASSERT_EQ(pa.size(), pb.size());
+  for (const auto& [name, ta] : pa) {
+    ASSERT_TRUE(pb.count(name)) << name;
+    EXPECT_TRUE(at::equal(ta, pb.at(name))) << name << " differs between " << a << " and " << b;
+  }
+}
+
+// The metrics lines of `stage` in a JSONL file, by step, elapsed_s removed.
+std::map<int64_t, json> metrics_by_step(const fs::path& path, const std::string& stage) {
+  std::ifstream in(path);
+  std::map<int64_t, json> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    json j = json::parse(line);
+    if (j.at("stage") != stage) continue;
+    j.erase("elapsed_s");
+    const int64_t step = j.at("step").get<int64_t>();
+    EXPECT_FALSE(out.count(step)) << path << ": two lines for " << stage << " step " << step;
+    out[step] = j;
+  }
+  return out;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// 1. Per stage: N steps, then resume to 2N, equals 2N uninterrupted: parameters bit for bit and
+// the metrics of steps N+1..2N. Every compared step has a non-zero gradient, so the runs moved.
+class TrainerResume : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TrainerResume, EqualsUninterrupted) {
+  constexpr int N = 2;
+  const std::string stage = GetParam();
+  const std::string steps = stage + ".steps=";
+  TempDir tmp;
+  const fs::path a = tmp.path() / "a", b = tmp.path() / "b";
+  const std::string ca = make_config(tmp, "a"), cb = make_config(tmp, "b");
+  spct_ok({stage, ca, "--set", steps + std::to_string(2 * N)}, tmp.file("a.log"));
+  spct_ok({stage, cb, "--set", steps + std::to_string(N)}, tmp.file("b1.log"));
+  ASSERT_TRUE(fs::exists(b / "checkpoints" / stage / ("step_" + std::to_string(N) + ".h5")));
+  fs::remove_all(b / stage / "model");  // the stage counts as done while its model exists
+  const std::string log = spct_ok({stage, cb, "--set", steps + std::to_string(2 * N)}, tmp.file("b2.log"));
+  EXPECT_TRUE(contains(log, "resumed from " + (b / "checkpoints" / stage / "step_2.h5").string() + " at step 2"))
+      << log;
+
+  expect_bitwise_equal(model_file(a, stage), model_file(b, stage));
+  const auto ma = metrics_by_step(a / "metrics.jsonl", stage), mb = metrics_by_step(b / "metrics.jsonl", stage);
+  ASSERT_EQ(ma.size(), 2u * N);
+  ASSERT_EQ(mb.size(), 2u * N);
+  for (int64_t step = N + 1; step <= 2 * N; ++step) {
+    EXPECT_EQ(ma.at(step), mb.at(step)) << stage << " step " << step;
+    EXPECT_GT(ma.at(step).at("grad_norm").get<double>(), 0) << stage << " step " << step << " did not train";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Stages, TrainerResume, ::testing::Values("sft", "rft", "grpo", "metarm"),
+                         [](const auto& info) { return info.param; });
+
+// A single-stage command runs the stage whatever `stages` lists, so resuming it must not require
+// the stage to be listed there either (a fresh run of the same config works).
+TEST(TrainerResumeSingleStage, StageNotInStagesList) {
+  TempDir tmp;
+  const std::string config = make_config(tmp, "r", "[rft, grpo, metarm, eval]");
+  spct_ok({"sft", config, "--set", "sft.steps=1"}, tmp.file("1.log"));
+  fs::remove_all(tmp.path() / "r" / "sft" / "model");
+  spct_ok({"sft", config, "--set", "sft.steps=2"}, tmp.file("2.log"));
+}
+
+// 2. `spct sft` SIGKILLed once its first checkpoint exists, then run again, ends with the model of
+// an uninterrupted run.
+TEST(TrainerKill, SigkillThenResumeEqualsUninterrupted) {
+  TempDir tmp;
+  const std::string steps = "sft.steps=8";
+  const std::string ca = make_config(tmp, "a"), cb = make_config(tmp, "b");
+  spct_ok({"sft", ca, "--set", steps}, tmp.file("a.log"));
+
+  const fs::path first = tmp.path() / "b" / "checkpoints" / "sft" / "step_1.h5";
+  const std::string log1 = tmp.file("b1.log");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int fd = open(log1.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(SPCT_BINARY, SPCT_BINARY, "sft", cb.c_str(), "--set", steps.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  bool exited = false;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+       std::chrono::steady_clock::now() < until;) {
+    if (fs::exists(first)) break;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (!exited) {
+    kill(pid, SIGKILL);
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  }
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "the run ended by itself before it could be killed; its output:\n" << read_text(log1);
+  ASSERT_FALSE(fs::exists(tmp.path() / "b" / "sft" / "model")) << "killed after it finished";
+
+  const std::string log = spct_ok({"sft", cb, "--set", steps}, tmp.file("b2.log"));
+  EXPECT_TRUE(contains(log, "resumed from")) << log;
+  expect_bitwise_equal(model_file(tmp.path() / "a", "sft"), model_file(tmp.path() / "b", "sft"));
+}
+
+// 2b. A truncated newest checkpoint and a leftover temporary of a later one are skipped: the run
+// resumes from the newest good checkpoint and still ends with the uninterrupted run's model.
+TEST(TrainerKill, UnusableNewestCheckpointFallsBack) {
+  TempDir tmp;
+  const std::string ca = make_config(tmp, "a"), cb = make_config(tmp, "b");
+  spct_ok({"sft", ca, "--set", "sft.steps=5"}, tmp.file("a.log"));
+  spct_ok({"sft", cb, "--set", "sft.steps=3"}, tmp.file("b1.log"));
+  const fs::path dir = tmp.path() / "b" / "checkpoints" / "sft";
+  fs::remove_all(tmp.path() / "b" / "sft" / "model");
+  fs::resize_file(dir / "step_3.h5", fs::file_size(dir / "step_3.h5") / 2);
+  fs::copy_file(dir / "step_2.h5", dir / "step_4.h5.tmp");
+  fs::resize_file(dir / "step_4.h5.tmp", 1000);
+
+  const std::string log = spct_ok({"sft", cb, "--set", "sft.steps=5"}, tmp.file("b2.log"));
+  EXPECT_TRUE(contains(log, "skipping unusable checkpoint")) << log;
+  EXPECT_TRUE(contains(log, "resumed from " + (dir / "step_2.h5").string() + " at step 2")) << log;
+  expect_bitwise_equal(model_file(tmp.path() / "a", "sft"), model_file(tmp.path() / "b", "sft"));
+}
+
+// 2c. A run killed after logging steps past its newest checkpoint repeats those steps on resume;
+// the metrics file must still hold one line per step (here: killed in step 4 of an every-2-steps
+// run, after step 3 was logged; the final checkpoint of step 3 is removed to get that state).
+TEST(TrainerKill, MetricsHaveOneLinePerStepAfterResume) {
+  TempDir tmp;
+  const std::string config = make_config(tmp, "r");
+  const fs::path run = tmp.path() / "r";
+  spct_ok({"sft", config, "--set", "sft.steps=3", "--set", "checkpoint.every_steps=2"}, tmp.file("1.log"));
+  fs::remove(run / "checkpoints" / "sft" / "step_3.h5");
+  fs::remove_all(run / "sft" / "model");
+  spct_ok({"sft", config, "--set", "sft.steps=4", "--set", "checkpoint.every_steps=2"}, tmp.file("2.log"));
+  EXPECT_EQ(metrics_by_step(run / "metrics.jsonl", "sft").size(), 4u);
+}
+
+// 3. One rank and two ranks under mpirun, same global batch (micro-batches 2 and 1), give the same
+// parameters within fp32 tolerance and the same metrics. Registered with label dist
+// (tests/trainer.cmake). SFT runs at lr 1e-4: Adam's first updates are about lr * sign(g), so the
+// rounding of different micro-batch shapes moves a weight by a fraction of lr (1.2e-5 at lr 1e-3,
+// with step losses equal to 1e-7).
+class TrainerDist : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TrainerDist, OneRankEqualsTwo) {
+  const std::string stage = GetParam();
+  TempDir tmp;
+  const std::string c1 = make_config(tmp, "np1"), c2 = make_config(tmp, "np2");
+  const std::string mpirun = std::string(SPCT_MPIEXEC) + " --oversubscribe -np ";
+  // GRPO: 2 queries of 2 judgments a step, so each of two ranks has one query.
+  std::vector<std::string> keys = {"--set", "sft.steps=3", "--set", "sft.lr=1.0e-4"};
+  if (stage == "grpo") keys = {"--set", "grpo.steps=2", "--set", "grpo.batch_size=4"};
+  auto with = [&](const std::string& config, const std::string& micro) {
+    std::vector<std::string> args = {stage, config, "--set", stage + ".micro_batch_size=" + micro};
+    args.insert(args.end(), keys.begin(), keys.end());
+    return args;
+  };
+  spct_ok(with(c1, "2"), tmp.file("np1.log"), mpirun + "1 ");
+  spct_ok(with(c2, stage == "grpo" ? "2" : "1"), tmp.file("np2.log"), mpirun + "2 ");
+  EXPECT_TRUE(contains(read_text(tmp.file("np2.log")), "2 rank(s)")) << read_text(tmp.file("np2.log"));
+  EXPECT_LE(max_abs_diff(model_file(tmp.path() / "np1", stage), model_file(tmp.path() / "np2", stage)), 1e-5);
+  const auto m1 = metrics_by_step(tmp.path() / "np1" / "metrics.jsonl", stage);
+  const auto m2 = metrics_by_step(tmp.path() / "np2" / "metrics.jsonl", stage);
+  ASSERT_EQ(m1.size(), m2.size());
+  for (const auto& [step, line] : m1) {
+    EXPECT_GT(line.at("grad_norm").get<double>(), 0) << stage << " step " << step << " did not train";
+    for (const auto& [key, value] : line.items()) {
+      if (!value.is_number()) continue;
+      const double x = value.get<double>(), y = m2.at(step).at(key).get<double>();
+      EXPECT_NEAR(x, y, 1e-5 * std::max(1.0, std::abs(x))) << stage << " step " << step << " " << key;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Stages, TrainerDist, ::testing::Values("sft", "grpo"),
+                         [](const auto& info) { return info.param; });
+
+// 4. A shortened `spct run` of every stage, then a second run that skips them all.
+TEST(TrainerPipeline, RunsEveryStageThenSkipsThem) {
+  TempDir tmp;
+  const std::string config = make_config(tmp, "run");
+  const fs::path run = tmp.path() / "run";
+  std::vector<std::string> args = {"run", config};
+  for (const char* stage : {"sft", "rft", "grpo", "metarm"}) {
+    args.push_back("--set");
+    args.push_back(std::string(stage) + ".steps=1");
+  }
+  spct_ok(args, tmp.file("run1.log"));
+  for (const char* stage : {"sft", "rft", "grpo", "metarm"})
+    EXPECT_TRUE(fs::exists(run / stage / "model" / "config.json")) << stage;
+  EXPECT_TRUE(fs::exists(run / "eval" / "done"));
+  for (const char* mode : {"generate", "none"}) {
+    const fs::path results = run / "eval" / mode / "results.json";
+    ASSERT_TRUE(fs::exists(results)) << results;
+    const json r = json::parse(read_text(results));
+    std::vector<int> ks;
+    for (const auto& m : r.at("methods")) {
+      ks.push_back(m.at("k").get<int>());
+      for (const json& acc : {m.at("overall").at("accuracy"), m.at("subset_mean_accuracy")}) {
+        EXPECT_GE(acc.get<double>(), 0.0) << mode;
+        EXPECT_LE(acc.get<double>(), 1.0) << mode;
+      }
+    }
+    EXPECT_NE(std::find(ks.begin(), ks.end(), 1), ks.end()) << mode;
+    EXPECT_NE(std::find(ks.begin(), ks.end(), 2), ks.end()) << mode;
+  }
+  const fs::path metrics = run / "metrics.jsonl";
+  for (const char* stage : {"sft", "rft", "grpo", "metarm"})
+    EXPECT_EQ(metrics_by_step(metrics, stage).size(), 1u) << stage;
+
+  const std::string before = read_text(metrics);
+  const std::string log = spct_ok(args, tmp.file("run2.log"));
+  for (const char* stage : {"sft", "rft", "grpo", "metarm", "eval"})
+    EXPECT_TRUE(contains(log, std::string(stage) + ": already done")) << stage << "\n" << log;
+  EXPECT_EQ(read_text(metrics), before) << "the second run trained";
+}
+
+// 5. Resuming with a different sft.batch_size is refused, naming the key.
+TEST(TrainerResumeRefused, ChangedBatchSize) {
+  TempDir tmp;
+  const std::string config = make_config(tmp, "r");
+  spct_ok({"sft", config, "--set", "sft.steps=1"}, tmp.file("1.log"));
+  fs::remove_all(tmp.path() / "r" / "sft" / "model");
+  const Result r = run_command("", {"sft", config, "--set", "sft.steps=2", "--set", "sft.batch_size=2"},
+                               tmp.file("2.log"));
+  EXPECT_NE(r.rc, 0) << r.log;
+  EXPECT_TRUE(contains(r.log, "sft.batch_size was 4, now 2")) << r.log;
+  EXPECT_FALSE(fs::exists(tmp.path() / "r" / "sft" / "model"));
+}
+
+}  // namespace
+}  // namespace spct::test

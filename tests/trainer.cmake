@@ -1,0 +1,28 @@
+# The trainer's guarantees (issue 6) through the spct binary: exact resume per stage, SIGKILL and
+# unusable checkpoints (label checkpoint), `spct run` of every stage (unit), and one rank against
+# two under mpirun (dist). One executable; the labels split its test cases.
+add_executable(test_trainer test_trainer.cpp)
+target_link_libraries(test_trainer PRIVATE spct_core GTest::gtest GTest::gtest_main)
+target_compile_definitions(test_trainer PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                                                SPCT_BINARY="$<TARGET_FILE:spct>"
+                                                SPCT_MPIEXEC="${MPIEXEC_EXECUTABLE}")
+if(SPCT_USE_PCH)
+  target_precompile_headers(test_trainer REUSE_FROM spct_core)
+endif()
+add_dependencies(test_trainer spct)
+set_target_properties(test_trainer PROPERTIES ENABLE_EXPORTS ON)
+gtest_discover_tests(test_trainer TEST_FILTER "*TrainerResume*:TrainerKill.*"
+                     PROPERTIES LABELS checkpoint TIMEOUT 300 DISCOVERY_TIMEOUT 120)
+gtest_discover_tests(test_trainer TEST_FILTER "TrainerPipeline.*"
+                     PROPERTIES LABELS unit TIMEOUT 300 DISCOVERY_TIMEOUT 120)
+
+# mpirun from the test: CI runs as root on a small machine without a network (see dist.cmake).
+if(MPIEXEC_EXECUTABLE)
+  foreach(stage sft grpo)
+    add_test(NAME trainer_dist_${stage}
+             COMMAND test_trainer --gtest_filter=Stages/TrainerDist.OneRankEqualsTwo/${stage})
+    set_tests_properties(trainer_dist_${stage} PROPERTIES
+      LABELS dist TIMEOUT 300
+      ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_btl=self,vader")
+  endforeach()
+endif()
