@@ -19,6 +19,7 @@ void add_judge_options(po::options_description& desc, JudgeSetup& s) {
       ("max-new-tokens", po::value(&s.judge.max_new_tokens)->default_value(512), "trajectory length limit")
       ("principle-mode", po::value(&s.principle_mode)->default_value("generate"), "generate | given | none")
       ("principles", po::value(&s.principles), "principles text for --principle-mode given (items' own win)")
+      ("templates", po::value(&s.templates_file), "YAML file replacing judge templates (docs/rewards.md)")
       ("batch-size", po::value(&s.judge.batch_size)->default_value(16), "sequences per generation batch")
       ("seed", po::value(&s.judge.seed)->default_value(0), "seed of the response orders, sampling and tie breaks")
       ("dtype", po::value(&s.dtype)->default_value("float32"), "float32 | bfloat16")
@@ -45,6 +46,7 @@ void load_judge_setup(const po::variables_map& vm, JudgeSetup& s) {
   SPCT_CHECK(s.k_meta >= 0, "--k-meta must be >= 0 (got ", s.k_meta, ")");
   s.judge.prompt.mode = rewards::parse_principle_mode(s.principle_mode);
   s.judge.prompt.principles = s.principles;
+  if (!s.templates_file.empty()) s.judge.prompt.templates = rewards::load_templates(s.templates_file);
   LoadOptions load{parse_dtype(s.dtype), at::Device(s.device), s.judge.seed};
   s.grm = load_model(s.model_path, load);
   s.tokenizer = tokenizer_for_model(s.model_path, s.tokenizer_dir);

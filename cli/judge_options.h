@@ -14,6 +14,7 @@ namespace spct::cli {
 struct JudgeSetup {
   std::string model_path, tokenizer_dir, metarm_path, dtype = "float32", device = "cpu", principle_mode = "generate";
   std::string principles;  // for --principle-mode given, when items carry none
+  std::string templates_file;
   int k_meta = 0;
   rewards::JudgeOptions judge;
 

@@ -1,5 +1,8 @@
 #include "rewards/judge_prompt.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -133,6 +136,38 @@ JudgeTemplates default_templates() {
   t.single_hint =
       "Hint: a reference judgement found this response {verdict}. Still check it on its own "
       "merits.\n\n";
+  return t;
+}
+
+JudgeTemplates load_templates(const std::string& path) {
+  JudgeTemplates t = default_templates();
+  const std::vector<std::pair<const char*, std::string*>> fields = {
+      {"generate", &t.generate}, {"given", &t.given}, {"none", &t.none}, {"single_generate", &t.single_generate},
+      {"single_given", &t.single_given}, {"single_none", &t.single_none}, {"hint", &t.hint},
+      {"single_hint", &t.single_hint}};
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw_error(path, ": cannot open");
+  } catch (const YAML::Exception& e) {
+    throw_error(path, ":", e.mark.line + 1, ": not valid YAML: ", e.msg);
+  }
+  SPCT_CHECK(root.IsMap(), path, ": expected a mapping of template names to texts");
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>();
+    const int line = kv.first.Mark().line + 1;
+    auto it = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return key == f.first; });
+    SPCT_CHECK(it != fields.end(), path, ":", line, ": unknown template '", key,
+               "' (known: generate, given, none, single_generate, single_given, single_none, hint, single_hint)");
+    SPCT_CHECK(kv.second.IsScalar(), path, ":", line, ": template '", key, "' must be a string");
+    *it->second = kv.second.as<std::string>();
+  }
+  try {
+    validate_templates(t);
+  } catch (const Error& e) {
+    throw_error(path, ": ", e.what());
+  }
   return t;
 }
 

@@ -39,6 +39,11 @@ struct JudgeTemplates {
 };
 JudgeTemplates default_templates();
 
+// The defaults with the templates a YAML file sets replaced (keys: generate, given, none,
+// single_generate, single_given, single_none, hint, single_hint; each a string). Unknown keys,
+// non-strings and unknown placeholders are errors naming the file, line and key.
+JudgeTemplates load_templates(const std::string& path);
+
 // Throws spct::Error naming the template and the placeholder if any template uses an unknown one.
 void validate_templates(const JudgeTemplates& templates);
 

@@ -210,3 +210,38 @@ TEST(JudgeCli, KeepsInputFieldsAndAddsResults) {
 
 }  // namespace
 }  // namespace spct::rewards
+
+namespace spct::rewards {
+namespace {
+
+TEST(Templates, FileReplacesNamedTemplatesAndRejectsUnknownOnes) {
+  test::TempDir tmp;
+  const std::string path = tmp.file("t.yaml");
+  std::ofstream(path) << "generate: |\n  SHORT {num_responses}: {query}\n  {responses}{hint}Scores: {score_format}\n";
+  const JudgeTemplates t = load_templates(path);
+  EXPECT_EQ(t.given, default_templates().given);
+  JudgeInput in{{"what?", {}}, {"a", "b"}, {1, 0}, "", std::nullopt};
+  JudgePromptConfig cfg;
+  cfg.templates = t;
+  const std::string prompt = build_judge_prompt(in, cfg);
+  EXPECT_EQ(prompt.rfind("SHORT 2: what?", 0), 0u) << prompt;
+  EXPECT_NE(prompt.find("\\boxed{"), std::string::npos) << prompt;
+
+  std::ofstream(path) << "generate: ok\nhnit: typo\n";
+  try {
+    load_templates(path);
+    ADD_FAILURE() << "unknown template name accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ":2: unknown template 'hnit'"), std::string::npos) << e.what();
+  }
+  std::ofstream(path) << "none: 'uses {nonsense}'\n";
+  try {
+    load_templates(path);
+    ADD_FAILURE() << "unknown placeholder accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nonsense"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace spct::rewards
