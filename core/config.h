@@ -95,6 +95,7 @@ struct RolloutSection {
   double memory_budget_gb = 8.0;
   int max_batch_size = 64;
   int seed = -1;  // -1 in YAML: resolved to the top-level seed at load
+  std::string templates;  // YAML file replacing judge prompt templates; empty = built-in
 
   template <class V>
   void visit(V& v) {
@@ -105,6 +106,7 @@ struct RolloutSection {
     v("memory_budget_gb", memory_budget_gb);
     v("max_batch_size", max_batch_size);
     v("seed", seed);
+    v("templates", templates);
   }
 };
 

@@ -34,6 +34,7 @@ rewards::JudgeOptions stage_judge_options(const RunConfig& config, PrincipleMode
   o.max_new_tokens = config.rollout.max_new_tokens;
   o.batch_size = config.rollout.max_batch_size;
   o.seed = static_cast<uint64_t>(config.rollout.seed);
+  if (!config.rollout.templates.empty()) o.prompt.templates = rewards::load_templates(config.rollout.templates);
   const std::string chat = name_of(config.model.chat_template);
   o.chat_template = chat == "auto" || chat == "none" ? "" : chat;
   return o;
