@@ -262,7 +262,9 @@ TEST(Checkpoint, CheckResumableGivesReasons) {
   msg = error_of([&] { check_resumable(s, run_config("stages: [sft, rft, grpo]\n")); });
   EXPECT_NE(msg.find("stage order was [rft, grpo], now [sft, rft, grpo]"), std::string::npos) << msg;
   msg = error_of([&] { check_resumable(s, run_config("stages: [rft, metarm]\n")); });
-  EXPECT_NE(msg.find("stage grpo is not in stages [rft, metarm]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("stage grpo was in stages [rft, grpo, metarm, eval] and is not in [rft, metarm]"),
+            std::string::npos)
+      << msg;
   msg = error_of([&] { check_resumable(s, run_config("seed: 1\n")); });
   EXPECT_NE(msg.find("seed was 1234, now 1"), std::string::npos) << msg;
 }
