@@ -284,17 +284,8 @@ TEST(Checkpoint, ModelFromCheckpointExportsTheSameModel) {
   }
 }
 
-struct Result {
-  int code;
-  std::string out;
-};
-Result run_spct(const std::string& args) {
-  FILE* pipe = popen((std::string(SPCT_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  return {WEXITSTATUS(pclose(pipe)), out};
-}
+using test::run_spct;
+using Result = test::CommandResult;
 
 TEST(Checkpoint, InspectSummarizesAndRejectsCorruptFiles) {
   TempDir tmp;

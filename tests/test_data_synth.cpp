@@ -445,20 +445,8 @@ TEST_F(DataTeacher, WrongLabelsAreAnError) {
 }
 
 // ---- the command --------------------------------------------------------------------------
-struct CliResult {
-  int code;
-  std::string out;  // stdout and stderr together
-};
-
-CliResult run(const std::string& args) {
-  const std::string cmd = std::string(SPCT_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), out};
-}
+using CliResult = test::CommandResult;
+CliResult run(const std::string& args) { return test::run_spct(args); }
 
 TEST(DataCli, SynthThenTeacherThenReward) {
   if (!std::filesystem::exists(SPCT_BINARY)) GTEST_SKIP() << "no spct binary at " << SPCT_BINARY;

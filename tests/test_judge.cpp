@@ -160,13 +160,7 @@ TEST(MetaRM, ProbabilitiesDoNotDependOnPaddingAndSurviveExport) {
   }
 }
 
-std::pair<int, std::string> run_spct(const std::string& args) {
-  FILE* pipe = popen((std::string(SPCT_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  return {WEXITSTATUS(pclose(pipe)), out};
-}
+using test::run_spct;
 
 TEST(EvalCli, RunsEndToEndOnTheCommittedBenchmarkWithTheTinyModel) {
   test::TempDir tmp;

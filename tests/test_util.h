@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
+#include <array>
 #include <csignal>
+#include <cstdio>
 
 #include <filesystem>
 #include <stdexcept>
@@ -24,6 +28,21 @@ inline void crash_handler(int sig) {
   std::raise(sig);
 }
 inline const bool crash_handler_installed = (std::signal(SIGSEGV, crash_handler), std::signal(SIGABRT, crash_handler), true);
+
+// Runs the built `spct` binary with args (a shell fragment): exit code and stdout+stderr together.
+struct CommandResult {
+  int code;
+  std::string out;
+};
+inline CommandResult run_spct(const std::string& args) {
+  FILE* pipe = popen((std::string(SPCT_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
 
 inline std::string source_path(const std::string& rel) { return std::string(SPCT_SOURCE_DIR) + "/" + rel; }
 inline std::string fixture_model(const std::string& family) { return source_path("tests/fixtures/models/" + family); }
