@@ -18,7 +18,8 @@ int run_export(const std::vector<std::string>& args) {
   desc.add_options()
       ("model", po::value(&model_path), "HF model directory, or 'tiny'")
       ("checkpoint", po::value(&checkpoint), "a training checkpoint (step_N.h5) or a checkpoint directory (its latest)")
-      ("tokenizer", po::value(&tokenizer_dir), "copy tokenizer files from this directory (default: the model's)")
+      ("tokenizer", po::value(&tokenizer_dir), "copy tokenizer files from this directory (default: the model's); "
+                                               "'tiny': mark the output as using the byte tokenizer")
       ("out", po::value(&out)->required(), "output directory (must be empty or absent)")
       ("dtype", po::value(&dtype)->default_value("float32"), "weights dtype: float32 | bfloat16")
       ("seed", po::value(&seed)->default_value(0), "init seed of the tiny model")
@@ -38,7 +39,9 @@ int run_export(const std::vector<std::string>& args) {
   ExportOptions opt;
   opt.max_shard_bytes = static_cast<uint64_t>(shard_gb * (1ull << 30));
   opt.overwrite = vm->count("overwrite") > 0;
-  opt.tokenizer_dir = !tokenizer_dir.empty() ? tokenizer_dir : (model_path == "tiny" ? "" : model_path);
+  opt.tokenizer_dir = tokenizer_dir == "tiny" ? "" : !tokenizer_dir.empty() ? tokenizer_dir
+                                                   : (model_path == "tiny" ? "" : model_path);
+  opt.byte_tokenizer = model_path == "tiny" || tokenizer_dir == "tiny";
   export_hf(*model, out, opt);
   log::info("exported ", family_name(model->config().family), " model (", model->config().num_parameters(),
             " parameters, ", dtype, ") to ", out);

@@ -1,5 +1,9 @@
 #include "core/byte_tokenizer.h"
 
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
 #include "core/error.h"
 
 namespace spct {
@@ -61,8 +65,14 @@ std::string ByteTokenizer::id_to_token(int32_t id) const {
 }
 
 std::unique_ptr<Tokenizer> tokenizer_for_model(const std::string& model_path, const std::string& tokenizer_dir) {
-  if (model_path == "tiny" && (tokenizer_dir.empty() || tokenizer_dir == "tiny")) return std::make_unique<ByteTokenizer>();
-  return load_tokenizer(tokenizer_dir.empty() ? model_path : tokenizer_dir);
+  const std::string dir = tokenizer_dir.empty() ? model_path : tokenizer_dir;
+  if (dir == "tiny") return std::make_unique<ByteTokenizer>();
+  std::ifstream in(dir + "/tokenizer_config.json");
+  if (in.good()) {
+    const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.value("spct_tokenizer", "") == "byte") return std::make_unique<ByteTokenizer>();
+  }
+  return load_tokenizer(dir);
 }
 
 }  // namespace spct

@@ -30,8 +30,9 @@ class ByteTokenizer : public Tokenizer {
   static const std::vector<std::string>& special_texts();  // index i is id 256 + i
 };
 
-// "tiny" gets the byte tokenizer; anything else loads the HF tokenizer of `tokenizer_dir`
-// (or of the model directory when tokenizer_dir is empty).
+// The byte tokenizer for "tiny" (model or tokenizer_dir) and for directories whose
+// tokenizer_config.json says {"spct_tokenizer": "byte"} (what spct writes when it exports a model
+// trained with it); otherwise the HF tokenizer of tokenizer_dir, or of the model directory.
 std::unique_ptr<Tokenizer> tokenizer_for_model(const std::string& model_path, const std::string& tokenizer_dir = "");
 
 }  // namespace spct

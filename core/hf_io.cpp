@@ -176,6 +176,9 @@ void export_hf(const Transformer& model, const std::string& dir_str, const Expor
       if (fs::exists(src)) fs::copy_file(src, tmp / f, fs::copy_options::overwrite_existing);
     }
   }
+  if (opt.byte_tokenizer)  // read by tokenizer_for_model: no tokenizer.json, the byte vocabulary
+    write_file_atomic((tmp / "tokenizer_config.json").string(),
+                      [&](std::ostream& out) { out << json{{"spct_tokenizer", "byte"}}.dump(2) << "\n"; });
   if (fs::exists(dir)) fs::remove_all(dir);
   fs::rename(tmp, dir);
 }

@@ -25,6 +25,7 @@ std::unique_ptr<Transformer> load_model(const std::string& path, const LoadOptio
 struct ExportOptions {
   uint64_t max_shard_bytes = 5ull << 30;  // larger models are written as shards plus an index
   std::string tokenizer_dir;              // copy tokenizer files from here, if set
+  bool byte_tokenizer = false;            // mark the directory as using spct's byte tokenizer
   bool overwrite = false;                 // replace a non-empty output directory
 };
 

@@ -11,7 +11,7 @@ spct=${SPCT_BUILD_DIR:-$root/build}/spct
 cd "$root"
 data=runs/demo/data
 if [ ! -f "$data/teacher_rft.jsonl" ]; then
-  "$spct" data synth --out "$data" --seed 1 --train 120 --test 40 --general 120
+  "$spct" data synth --out "$data" --seed 1 --train 80 --test 24 --general 120
   "$spct" data teacher --data "$data/train.jsonl" --out "$data/teacher.jsonl" --seed 2 --samples 2
   "$spct" data teacher --data "$data/train.jsonl" --out "$data/teacher_hinted.jsonl" --seed 3 --samples 1 --hinted
   cat "$data/teacher.jsonl" "$data/teacher_hinted.jsonl" > "$data/teacher_rft.jsonl.tmp"

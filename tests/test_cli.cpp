@@ -145,3 +145,16 @@ TEST(CliTokenizer, TokenizerWithALargerVocabularyThanTheModelIsRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliTokenizer, AnExportedTinyModelKeepsItsByteTokenizer) {
+  spct::test::TempDir tmp;
+  Result r = run("export --model tiny --out " + tmp.file("m"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = run("generate --model " + tmp.file("m") + " --prompt hi --chat --max-new-tokens 2");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("tokens=2"), std::string::npos) << r.out;
+}
+
+}  // namespace

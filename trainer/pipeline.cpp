@@ -49,6 +49,7 @@ void save_stage_model(const RunConfig& c, Dist& dist, const Transformer& model, 
     ExportOptions opt;
     opt.overwrite = true;
     if (c.model.path != "tiny") opt.tokenizer_dir = c.model.tokenizer.empty() ? c.model.path : c.model.tokenizer;
+    opt.byte_tokenizer = dynamic_cast<const ByteTokenizer*>(run_tokenizer(c).get()) != nullptr;
     export_hf(model, stage_model_dir(c, stage), opt);
     log::info(name_of(stage), ": wrote ", stage_model_dir(c, stage));
   }
