@@ -19,14 +19,7 @@ namespace spct {
 namespace {
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 at::Tensor random_ids(int64_t n, int64_t vocab, uint64_t seed) {
   at::Generator g = at::detail::createCPUGenerator(seed);

@@ -36,14 +36,7 @@ void expect_close(const at::Tensor& got, const json& flat, const std::string& wh
   EXPECT_LE(err, kTol * std::max(1.0, ref.abs().max().item<double>())) << what;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 // The fixture's parameters "w" (2, 3) and "b" (3), as leaf tensors of dtype.
 NamedTensors fixture_params(const json& f, at::ScalarType dtype) {

@@ -22,14 +22,7 @@ void write_raw(const std::string& path, const std::string& header, const std::st
   out << header << data;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 TEST(Safetensors, RoundTripKeepsDtypesShapesValuesAndMetadata) {
   TempDir dir;

@@ -9,10 +9,13 @@
 #include <array>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+
+#include "core/error.h"
 
 namespace spct::test {
 
@@ -42,6 +45,16 @@ inline CommandResult run_spct(const std::string& args) {
   while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
   const int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+// The message of the spct::Error that f throws, or "" when it throws none.
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 inline std::string source_path(const std::string& rel) { return std::string(SPCT_SOURCE_DIR) + "/" + rel; }
