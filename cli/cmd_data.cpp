@@ -53,7 +53,8 @@ int run_teacher(const std::vector<std::string>& args) {
       ("correct-rate", po::value<double>()->default_value(0.7, "0.7"), "probability that a trajectory is correct")
       ("samples", po::value<int>()->default_value(3), "trajectories per item")
       ("mode", po::value<std::string>()->default_value("generate"), "principle mode: generate, given or none")
-      ("hinted", po::bool_switch(), "add a hint naming the best response (hinted sampling)");
+      ("hinted", po::bool_switch(), "add a hint naming the best response (hinted sampling)")
+      ("templates", po::value<std::string>(), "YAML file replacing judge prompt templates (docs/rewards.md)");
   auto vm = parse_options("data teacher", "--data FILE --out T.jsonl --seed S [options]", desc, args);
   if (!vm) return 0;
   data::TeacherConfig config;
@@ -62,6 +63,7 @@ int run_teacher(const std::vector<std::string>& args) {
   config.samples = (*vm)["samples"].as<int>();
   config.hinted = (*vm)["hinted"].as<bool>();
   config.prompt.mode = rewards::parse_principle_mode((*vm)["mode"].as<std::string>());
+  if (vm->count("templates")) config.prompt.templates = rewards::load_templates((*vm)["templates"].as<std::string>());
   SPCT_CHECK(config.correct_rate >= 0.0 && config.correct_rate <= 1.0,
              "spct data teacher: --correct-rate must be in [0, 1], got ", config.correct_rate);
   SPCT_CHECK(config.samples >= 1, "spct data teacher: --samples must be >= 1, got ", config.samples);

@@ -144,7 +144,7 @@ JudgeTemplates load_templates(const std::string& path) {
   const std::vector<std::pair<const char*, std::string*>> fields = {
       {"generate", &t.generate}, {"given", &t.given}, {"none", &t.none}, {"single_generate", &t.single_generate},
       {"single_given", &t.single_given}, {"single_none", &t.single_none}, {"hint", &t.hint},
-      {"single_hint", &t.single_hint}};
+      {"single_hint", &t.single_hint}, {"response", &t.response}, {"response_separator", &t.response_separator}};
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -159,7 +159,8 @@ JudgeTemplates load_templates(const std::string& path) {
     const int line = kv.first.Mark().line + 1;
     auto it = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return key == f.first; });
     SPCT_CHECK(it != fields.end(), path, ":", line, ": unknown template '", key,
-               "' (known: generate, given, none, single_generate, single_given, single_none, hint, single_hint)");
+               "' (known: generate, given, none, single_generate, single_given, single_none, hint, single_hint, ",
+               "response, response_separator)");
     SPCT_CHECK(kv.second.IsScalar(), path, ":", line, ": template '", key, "' must be a string");
     *it->second = kv.second.as<std::string>();
   }
@@ -181,6 +182,7 @@ void validate_templates(const JudgeTemplates& t) {
   render_template(t.single_none, main, "single_none");
   render_template(t.hint, blank_values({"best"}), "hint");
   render_template(t.single_hint, blank_values({"verdict"}), "single_hint");
+  render_template(t.response, blank_values({"number", "response"}), "response");
 }
 
 std::string render_template(const std::string& text, const std::map<std::string, std::string>& values,
@@ -217,13 +219,14 @@ std::string render_template(const std::string& text, const std::map<std::string,
   return out;
 }
 
-std::string render_responses(const std::vector<std::string>& responses, const Permutation& order) {
+std::string render_responses(const std::vector<std::string>& responses, const Permutation& order,
+                             const JudgeTemplates& templates) {
   check_permutation(order, static_cast<int>(responses.size()));
   std::string out;
   for (size_t p = 0; p < order.size(); ++p) {
-    const std::string num = std::to_string(p + 1);
-    if (p > 0) out += "\n\n";
-    out += "[Response " + num + "]\n" + responses[order[p]] + "\n[End of Response " + num + "]";
+    if (p > 0) out += templates.response_separator;
+    out += render_template(templates.response, {{"number", std::to_string(p + 1)}, {"response", responses[order[p]]}},
+                           "response");
   }
   return out;
 }
@@ -242,7 +245,7 @@ std::string build_judge_prompt(const JudgeInput& in, const JudgePromptConfig& co
   const ScoreRange range = score_range(n);
   const std::map<std::string, std::string> values = {
       {"query", render_query(in.query)},
-      {"responses", render_responses(in.responses, order)},
+      {"responses", render_responses(in.responses, order, config.templates)},
       {"num_responses", std::to_string(n)},
       {"principles", config.mode == PrincipleMode::given ? principles : ""},
       {"hint", render_hint(in, order, config.templates)},

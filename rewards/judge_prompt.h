@@ -36,11 +36,16 @@ struct JudgeTemplates {
   std::string single_generate, single_given, single_none;  // n == 1: score 0 or 1
   std::string hint;         // n >= 2; placeholder {best}: displayed number of the best response
   std::string single_hint;  // n == 1; placeholder {verdict}: "correct" or "incorrect"
+  // One response block (placeholders {number}: displayed 1-based number, {response}: its text) and
+  // the text between blocks; together they make {responses}.
+  std::string response = "[Response {number}]\n{response}\n[End of Response {number}]";
+  std::string response_separator = "\n\n";
 };
 JudgeTemplates default_templates();
 
 // The defaults with the templates a YAML file sets replaced (keys: generate, given, none,
-// single_generate, single_given, single_none, hint, single_hint; each a string). Unknown keys,
+// single_generate, single_given, single_none, hint, single_hint, response, response_separator;
+// each a string). Unknown keys,
 // non-strings and unknown placeholders are errors naming the file, line and key.
 JudgeTemplates load_templates(const std::string& path);
 
@@ -67,8 +72,10 @@ struct JudgeInput {
   std::optional<int> hint;             // n >= 2: original index of the best; n == 1: the label
 };
 
-// The numbered response blocks, "[Response 1]\n...\n[End of Response 1]", in displayed order.
-std::string render_responses(const std::vector<std::string>& responses, const Permutation& order);
+// The numbered response blocks, "[Response 1]\n...\n[End of Response 1]" by default, in displayed
+// order.
+std::string render_responses(const std::vector<std::string>& responses, const Permutation& order,
+                             const JudgeTemplates& templates = JudgeTemplates());
 
 // Throws spct::Error if there are no responses, the order is not a permutation, the hint is out
 // of range, or mode `given` has no principles.

@@ -237,5 +237,21 @@ TEST(Templates, FileReplacesNamedTemplatesAndRejectsUnknownOnes) {
   }
 }
 
+TEST(Templates, DemoTemplatesAreShortAndKeepTheOutputFormat) {
+  const JudgeTemplates t = load_templates(test::source_path("configs/demo_templates.yaml"));
+  JudgeInput in{{"What is 2 + 2?", {}}, {"4", "5"}, {1, 0}, "", 1};
+  JudgePromptConfig cfg;
+  cfg.templates = t;
+  const std::string prompt = build_judge_prompt(in, cfg);
+  EXPECT_LT(prompt.size(), default_templates().generate.size() / 3) << prompt;
+  EXPECT_NE(prompt.find(render_responses(in.responses, in.order, t)), std::string::npos) << prompt;
+  EXPECT_NE(prompt.find("Response 1"), std::string::npos) << prompt;  // the hint, displayed numbering
+  for (PrincipleMode mode : {PrincipleMode::generate, PrincipleMode::given, PrincipleMode::none}) {
+    cfg.mode = mode;
+    in.principles = "1. Correctness (100%): the sum.";
+    EXPECT_NO_THROW(build_judge_prompt(in, cfg));
+  }
+}
+
 }  // namespace
 }  // namespace spct::rewards

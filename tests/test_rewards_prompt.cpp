@@ -42,6 +42,12 @@ TEST(JudgePrompt, ResponsesInDisplayedOrder) {
             "[Response 3]\nB\n[End of Response 3]");
   EXPECT_THROW(render_responses({"A", "B"}, {0, 0}), Error);
   EXPECT_THROW(render_responses({"A", "B"}, {0}), Error);
+  JudgeTemplates t = default_templates();
+  t.response = "R{number}: {response}";
+  t.response_separator = "\n";
+  EXPECT_EQ(render_responses({"A", "B", "C"}, {2, 0, 1}, t), "R1: C\nR2: A\nR3: B");
+  t.response = "R{num}: {response}";
+  EXPECT_THROW(validate_templates(t), Error);
 }
 
 TEST(JudgePrompt, GenerateModeIsDefault) {
