@@ -3,6 +3,7 @@
 #include <c10/core/GradMode.h>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/torch_compat.h"
@@ -201,29 +202,29 @@ at::Tensor Transformer::attention(const Layer& l, int64_t index, const at::Tenso
   k = k.transpose(1, 2);  // (B, Hkv, T, D)
   q = q * cos + rotate_half(q) * sin;
   k = k * cos + rotate_half(k) * sin;
-  if (cache) {
-    cache->k[index].narrow(2, cache->length, T).copy_(k);
-    cache->v[index].narrow(2, cache->length, T).copy_(v);
-    const int64_t S = cache->length + T;
-    k = cache->k[index].narrow(2, 0, S);
-    v = cache->v[index].narrow(2, 0, S);
-  }
+  if (cache) std::tie(k, v) = cache->store(index, k, v);
+  // One query per row (decoding): the query heads sharing a KV head become that head's query
+  // axis, (B, H_kv, rep, D), so keys and values are read once instead of copied rep times.
   const int64_t rep = H / Hkv;
+  const bool fold = T == 1 && rep > 1;
+  if (fold) q = q.reshape({B, Hkv, rep, D});
+  const int64_t kv_rep = fold ? 1 : rep;
   const double scale = config_.attn_scale();
   at::Tensor out;
   if (config_.attn_logit_softcapping == 0.0 && compat::kHasSdpa) {
-    out = compat::sdpa(q, repeat_kv(k, rep), repeat_kv(v, rep), mask, scale);
+    out = compat::sdpa(q, repeat_kv(k, kv_rep), repeat_kv(v, kv_rep), mask, scale);
   } else {
     // Eager attention, op for op as HF's: soft-cap, mask, softmax in float32.
-    at::Tensor scores = at::matmul(q, repeat_kv(k, rep).transpose(-2, -1)) * scale;  // (B, H, T, S)
+    at::Tensor scores = at::matmul(q, repeat_kv(k, kv_rep).transpose(-2, -1)) * scale;  // (B, H, T, S)
     if (config_.attn_logit_softcapping > 0.0) {
       const double cap = config_.attn_logit_softcapping;
       scores = at::tanh(scores / cap) * cap;
     }
     scores = scores.masked_fill(mask.logical_not(), lowest_value(scores.scalar_type()));
     at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
-    out = at::matmul(probs, repeat_kv(v, rep));  // (B, H, T, D)
+    out = at::matmul(probs, repeat_kv(v, kv_rep));  // (B, H, T, D)
   }
+  if (fold) out = out.reshape({B, H, 1, D});
   out = out.transpose(1, 2).reshape({B, T, H * D});
   return linear(out, l.o_w, l.o_b);
 }
@@ -238,8 +239,10 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
   SPCT_CHECK(ids.dim() == 2, "model input must be (batch, tokens), got ", ids.sizes());
   const int64_t B = ids.size(0), T = ids.size(1);
   KVCache* cache = opt.cache;
-  const int64_t past = cache ? cache->length : 0;
-  const int64_t S = past + T;
+  const bool per_row = cache && cache->per_row();  // continuous batching: rows at their own columns
+  SPCT_CHECK(!per_row || T == 1, "KV cache: the per-row layout takes one token per row, got ", T);
+  const int64_t past = cache && !per_row ? cache->length : 0;
+  const int64_t S = per_row ? cache->span : past + T;
   if (cache) {
     SPCT_CHECK(cache->batch() == B, "KV cache holds ", cache->batch(), " rows, input has ", B);
     SPCT_CHECK(S <= cache->capacity(), "KV cache full: ", S, " slots needed, capacity ", cache->capacity());
@@ -247,26 +250,26 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
   const auto dev = ids.device();
   const auto long_opts = at::TensorOptions().dtype(at::kLong).device(dev);
   at::Tensor valid = opt.valid.defined() ? opt.valid.to(dev, at::kBool) : at::ones({B, T}, long_opts.dtype(at::kBool));
-  at::Tensor positions =
-      opt.positions.defined() ? opt.positions.to(dev) : at::arange(past, S, long_opts).unsqueeze(0).expand({B, T});
+  at::Tensor positions = opt.positions.defined() ? opt.positions.to(dev)
+                         : per_row            ? cache->row_length.view({B, 1})
+                                              : at::arange(past, S, long_opts).unsqueeze(0).expand({B, T});
 
   // Masks (B, 1, T, S), true = attend: causal, not padding, and always the token itself (so a
   // padding query never has an empty row; no real query ever sees a padding key).
-  at::Tensor key_valid;
-  if (cache) {
+  // In the per-row layout every column below a row's length holds a real token: causal is enough.
+  at::Tensor key_valid = valid;
+  if (cache && !per_row) {
     cache->valid.narrow(1, past, T).copy_(valid);
     key_valid = cache->valid.narrow(1, 0, S);
-  } else {
-    key_valid = valid;
   }
-  at::Tensor q_slot = at::arange(past, S, long_opts).view({T, 1});
-  at::Tensor k_slot = at::arange(0, S, long_opts).view({1, S});
-  at::Tensor causal = (k_slot <= q_slot).view({1, 1, T, S});
-  at::Tensor self = (k_slot == q_slot).view({1, 1, T, S});
-  at::Tensor full_mask = causal.logical_and(key_valid.view({B, 1, 1, S})).logical_or(self);
+  at::Tensor q_slot = per_row ? cache->row_length.view({B, 1, 1, 1}) : at::arange(past, S, long_opts).view({1, 1, T, 1});
+  at::Tensor k_slot = at::arange(0, S, long_opts).view({1, 1, 1, S});
+  at::Tensor causal = k_slot <= q_slot;
+  at::Tensor full_mask =
+      per_row ? causal : causal.logical_and(key_valid.view({B, 1, 1, S})).logical_or(k_slot == q_slot);
   at::Tensor sliding_mask;
   if (config_.sliding_window > 0)
-    sliding_mask = full_mask.logical_and((q_slot - k_slot < config_.sliding_window).view({1, 1, T, S}));
+    sliding_mask = full_mask.logical_and(q_slot - k_slot < config_.sliding_window);
 
   // Rotary tables from positions, computed in float32, applied in the model's dtype.
   at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_.view({1, 1, -1});  // (B, T, D/2)
@@ -290,7 +293,7 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
       h = h + mlp(l, norm(h, l.post_attn_norm));
     }
   }
-  if (cache) cache->length = S;
+  if (cache && !per_row) cache->length = S;
   return norm(h, final_norm_);
 }
 

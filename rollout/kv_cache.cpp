@@ -21,6 +21,35 @@ void KVCache::select_rows(const at::Tensor& rows) {
   for (auto& t : k) t = t.index_select(0, rows);
   for (auto& t : v) t = t.index_select(0, rows);
   valid = valid.index_select(0, rows);
+  if (per_row()) row_length = row_length.index_select(0, rows);
+}
+
+std::pair<at::Tensor, at::Tensor> KVCache::store(int64_t layer, const at::Tensor& kn, const at::Tensor& vn) {
+  const int64_t T = kn.size(2);
+  if (!per_row()) {
+    k[layer].narrow(2, length, T).copy_(kn);
+    v[layer].narrow(2, length, T).copy_(vn);
+    return {k[layer].narrow(2, 0, length + T), v[layer].narrow(2, 0, length + T)};
+  }
+  // A scatter at per-row columns: no host value involved, so the step can be a CUDA graph.
+  SPCT_CHECK(T == 1, "KV cache: the per-row layout takes one token per row, got ", T);
+  SPCT_CHECK(span > 0 && span <= capacity(), "KV cache: span ", span, " outside (0, ", capacity(), "]");
+  const at::Tensor col = row_length.view({-1, 1, 1, 1}).expand_as(kn);
+  k[layer].scatter_(2, col, kn);
+  v[layer].scatter_(2, col, vn);
+  return {k[layer].narrow(2, 0, span), v[layer].narrow(2, 0, span)};
+}
+
+void KVCache::copy_rows_from(const KVCache& src, const at::Tensor& src_rows, const at::Tensor& dst_rows,
+                             int64_t columns) {
+  SPCT_CHECK(src.k.size() == k.size() && columns <= capacity() && columns <= src.capacity(),
+             "KV cache copy: ", src.k.size(), " vs ", k.size(), " layers, ", columns, " columns of ",
+             src.capacity(), " -> ", capacity());
+  if (columns == 0) return;
+  for (size_t l = 0; l < k.size(); ++l) {
+    k[l].narrow(2, 0, columns).index_copy_(0, dst_rows, src.k[l].index_select(0, src_rows).narrow(2, 0, columns));
+    v[l].narrow(2, 0, columns).index_copy_(0, dst_rows, src.v[l].index_select(0, src_rows).narrow(2, 0, columns));
+  }
 }
 
 size_t KVCache::bytes() const {

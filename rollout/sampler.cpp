@@ -9,41 +9,81 @@ void SamplingParams::validate() const {
   SPCT_CHECK(top_p > 0 && top_p <= 1, "sampling: top_p must be in (0, 1] (got ", top_p, ")");
   SPCT_CHECK(top_k >= 0, "sampling: top_k must be >= 0 (got ", top_k, ")");
   SPCT_CHECK(max_new_tokens > 0, "sampling: max_new_tokens must be positive (got ", max_new_tokens, ")");
+  for (const auto& s : stop) SPCT_CHECK(!s.empty(), "sampling: a stop string is empty");
 }
 
-SampleOut sample_next(const at::Tensor& logits_in, const SamplingParams& p, std::vector<at::Generator>& gens) {
-  at::Tensor logits = logits_in.to(at::kFloat);
-  const bool greedy = p.temperature == 0.0;
-  at::Tensor logp = at::log_softmax(greedy ? logits : logits / p.temperature, -1);  // (B, V)
-  at::Tensor tokens;
-  if (greedy) {
-    tokens = logits.argmax(-1);
-  } else {
-    at::Tensor filtered = logp.clone();
-    if (p.top_k > 0 && p.top_k < filtered.size(-1)) {
-      at::Tensor kth = std::get<0>(filtered.topk(p.top_k, -1)).narrow(-1, p.top_k - 1, 1);
-      filtered = filtered.masked_fill(filtered < kth, -INFINITY);
-    }
-    if (p.top_p < 1.0) {
-      auto [sorted, order] = filtered.sort(-1, /*descending=*/true);
-      at::Tensor probs = sorted.softmax(-1);
-      // Drop a token once the tokens before it already hold top_p of the mass (keeps >= 1).
-      at::Tensor drop_sorted = (probs.cumsum(-1) - probs) > p.top_p;
-      at::Tensor drop = at::zeros_like(drop_sorted).scatter(-1, order, drop_sorted);
-      filtered = filtered.masked_fill(drop, -INFINITY);
-    }
-    // Exponential race: argmax(p / E) with E ~ Exp(1) draws from p, and consumes exactly V
-    // numbers of the row's stream per step whatever p is.
-    at::Tensor probs = filtered.softmax(-1).cpu();
-    const int64_t B = probs.size(0);
-    SPCT_CHECK(static_cast<int64_t>(gens.size()) == B, "sampler: ", gens.size(), " generators for ", B, " rows");
-    std::vector<at::Tensor> picks;
-    for (int64_t b = 0; b < B; ++b) {
-      at::Tensor e = at::empty({probs.size(1)}, probs.options()).exponential_(1.0, gens[b]);
-      picks.push_back((probs[b] / e).argmax());
-    }
-    tokens = at::stack(picks).to(logits.device());
+SamplerRows SamplerRows::make(const std::vector<SamplingParams>& params, const std::vector<uint64_t>& seeds,
+                              at::Device device) {
+  SPCT_CHECK(params.size() == seeds.size(), "sampler: ", params.size(), " parameter sets for ", seeds.size(), " seeds");
+  std::vector<float> temp, top_p;
+  std::vector<int64_t> top_k, seed;
+  SamplerRows rows;
+  rows.any_filter = false;
+  for (size_t i = 0; i < params.size(); ++i) {
+    temp.push_back(static_cast<float>(params[i].temperature));
+    top_p.push_back(static_cast<float>(params[i].top_p));
+    top_k.push_back(params[i].top_k);
+    seed.push_back(static_cast<int64_t>(seeds[i]));
+    rows.any_filter = rows.any_filter || params[i].filters();
   }
+  rows.temperature = at::tensor(temp, at::kFloat).to(device);
+  rows.top_p = at::tensor(top_p, at::kFloat).to(device);
+  rows.top_k = at::tensor(top_k, at::kLong).to(device);
+  rows.seed = at::tensor(seed, at::kLong).to(device);
+  return rows;
+}
+
+namespace {
+
+// Logical right shift of int64 bit patterns (tensor >> is arithmetic: it copies the sign bit).
+at::Tensor lsr(const at::Tensor& x, int64_t k) {
+  return at::bitwise_and(at::__rshift__(x, k), static_cast<int64_t>((~0ULL) >> k));
+}
+
+// splitmix64 (core/random.h) on int64 tensors: products wrap modulo 2^64 on CPU and CUDA alike.
+at::Tensor mix(at::Tensor z) {
+  z = z + static_cast<int64_t>(0x9e3779b97f4a7c15ULL);
+  z = at::bitwise_xor(z, lsr(z, 30)) * static_cast<int64_t>(0xbf58476d1ce4e5b9ULL);
+  z = at::bitwise_xor(z, lsr(z, 27)) * static_cast<int64_t>(0x94d049bb133111ebULL);
+  return at::bitwise_xor(z, lsr(z, 31));
+}
+
+// Index of the first entry of each row's cumulative mass that exceeds u times the row's total.
+at::Tensor inverse_cdf(const at::Tensor& mass, const at::Tensor& u) {
+  at::Tensor cdf = mass.cumsum(-1);                                        // (B, V)
+  at::Tensor target = u.to(cdf.scalar_type()).unsqueeze(-1) * cdf.narrow(-1, cdf.size(-1) - 1, 1);
+  // u * total can round up to total: the first index reaching the total still has mass.
+  return at::minimum((cdf <= target).sum(-1), cdf.argmax(-1));           // (B,)
+}
+
+}  // namespace
+
+at::Tensor counter_uniform(const at::Tensor& seed, const at::Tensor& counter) {
+  return lsr(mix(mix(seed) + counter), 40).to(at::kDouble) * (1.0 / 16777216.0);
+}
+
+SampleOut sample_rows(const at::Tensor& logits_in, const SamplerRows& rows, const at::Tensor& counter) {
+  at::Tensor logits = logits_in.to(at::kFloat);                          // (B, V)
+  const int64_t V = logits.size(-1);
+  at::Tensor greedy = rows.temperature.eq(0);                            // (B,)
+  at::Tensor temp = at::where(greedy, at::ones_like(rows.temperature), rows.temperature).unsqueeze(-1);
+  at::Tensor logp = at::log_softmax(logits / temp, -1);                  // (B, V)
+  at::Tensor probs = logp.exp();
+  at::Tensor u = counter_uniform(rows.seed, counter);
+  at::Tensor tokens = inverse_cdf(probs, u);
+  if (rows.any_filter) {
+    auto sorted = probs.sort(-1, /*descending=*/true);
+    at::Tensor sp = std::get<0>(sorted), order = std::get<1>(sorted);    // (B, V)
+    at::Tensor rank = at::arange(V, order.options()).unsqueeze(0);
+    at::Tensor k = at::where(rows.top_k.gt(0), rows.top_k.clamp_max(V), at::full_like(rows.top_k, V));
+    // Keep the k most likely tokens, and a token only while the ones before it hold < top_p of
+    // the mass (the most likely token is always kept).
+    at::Tensor keep = rank.lt(k.unsqueeze(-1)).logical_and((sp.cumsum(-1) - sp).le(rows.top_p.unsqueeze(-1)));
+    at::Tensor picked = order.gather(-1, inverse_cdf(sp * keep, u).unsqueeze(-1)).squeeze(-1);
+    at::Tensor filters = rows.top_k.gt(0).logical_or(rows.top_p.lt(1));
+    tokens = at::where(filters, picked, tokens);
+  }
+  tokens = at::where(greedy, logits.argmax(-1), tokens);
   at::Tensor chosen = logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1);
   return {tokens, chosen};
 }
