@@ -198,6 +198,18 @@ struct MetaRmSection : TrainSection {
   }
 };
 
+// How every training stage runs its optimizer step (stage-independent; lr etc. are per stage).
+struct OptimSection {
+  int zero_stage = 0;           // 0: AdamW state replicated; 1: sharded over ranks (ZeRO-1)
+  bool skip_nonfinite = false;  // a non-finite gradient norm skips the update instead of stopping
+
+  template <class V>
+  void visit(V& v) {
+    v("zero_stage", zero_stage);
+    v("skip_nonfinite", skip_nonfinite);
+  }
+};
+
 struct EvalSection {
   std::vector<int> k{1, 2, 4, 8};
   int k_meta = 0;  // 0: k/2 for each k
@@ -256,6 +268,7 @@ struct RunConfig {
   RftSection rft;
   GrpoSection grpo;
   MetaRmSection metarm;
+  OptimSection optim;
   EvalSection eval;
   CheckpointSection checkpoint;
   LoggingSection logging;
@@ -274,6 +287,7 @@ struct RunConfig {
     v("rft", rft);
     v("grpo", grpo);
     v("metarm", metarm);
+    v("optim", optim);
     v("eval", eval);
     v("checkpoint", checkpoint);
     v("logging", logging);
