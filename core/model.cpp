@@ -235,6 +235,16 @@ at::Tensor Transformer::mlp(const Layer& l, const at::Tensor& x) const {
   return linear(gate * linear(x, l.up_w, l.up_b), l.down_w, l.down_b);
 }
 
+at::Tensor Transformer::block(const Layer& l, int64_t i, const at::Tensor& h, const at::Tensor& cos,
+                              const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const {
+  if (config_.gemma_style()) {
+    at::Tensor out = h + norm(attention(l, i, norm(h, l.in_norm), cos, sin, mask, cache), l.post_attn_norm);
+    return out + norm(mlp(l, norm(out, l.pre_ffn_norm)), l.post_ffn_norm);
+  }
+  at::Tensor out = h + attention(l, i, norm(h, l.in_norm), cos, sin, mask, cache);
+  return out + mlp(l, norm(out, l.post_attn_norm));
+}
+
 at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt) const {
   SPCT_CHECK(ids.dim() == 2, "model input must be (batch, tokens), got ", ids.sizes());
   const int64_t B = ids.size(0), T = ids.size(1);
@@ -281,17 +291,22 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
   at::Tensor h = at::embedding(embed_, ids);  // (B, T, hidden)
   if (config_.gemma_style())
     h = h * at::scalar_tensor(std::sqrt(static_cast<double>(config_.hidden_size)), h.options());
+  SPCT_CHECK(!(opt.run_block && cache), "ForwardOptions: run_block cannot be combined with a KV cache");
   for (int64_t i = 0; i < config_.num_layers; ++i) {
     const Layer& l = layers_[i];
-    const at::Tensor& mask = l.sliding ? sliding_mask : full_mask;
-    if (config_.gemma_style()) {
-      at::Tensor a = norm(attention(l, i, norm(h, l.in_norm), cos, sin, mask, cache), l.post_attn_norm);
-      h = h + a;
-      h = h + norm(mlp(l, norm(h, l.pre_ffn_norm)), l.post_ffn_norm);
-    } else {
-      h = h + attention(l, i, norm(h, l.in_norm), cos, sin, mask, cache);
-      h = h + mlp(l, norm(h, l.post_attn_norm));
+    const at::Tensor mask = l.sliding ? sliding_mask : full_mask;
+    if (!opt.run_block) {
+      h = block(l, i, h, cos, sin, mask, cache);
+      continue;
     }
+    // By value: a recomputing run_block calls it again during backward, after this frame is gone.
+    const auto fn = [this, &l, i, cos, sin, mask](const at::Tensor& x) { return block(l, i, x, cos, sin, mask, nullptr); };
+    std::vector<at::Tensor> params;
+    for (const at::Tensor* p : {&l.in_norm, &l.post_attn_norm, &l.pre_ffn_norm, &l.post_ffn_norm, &l.q_w, &l.q_b,
+                                &l.k_w, &l.k_b, &l.v_w, &l.v_b, &l.o_w, &l.o_b, &l.q_norm, &l.k_norm, &l.gate_w,
+                                &l.gate_b, &l.up_w, &l.up_b, &l.down_w, &l.down_b})
+      if (p->defined()) params.push_back(*p);
+    h = opt.run_block(fn, h, params);
   }
   if (cache && !per_row) cache->length = S;
   return norm(h, final_norm_);

@@ -4,6 +4,7 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -26,6 +27,13 @@ struct ForwardOptions {
   at::Tensor positions;  // (B, T) int64 rotary positions; default: cache length + 0..T-1
   at::Tensor valid;      // (B, T) bool, false marks padding; default: all true
   KVCache* cache = nullptr;  // when set, K/V are appended and attention reads the whole cache
+  // When set, each transformer block runs as run_block(block, h, params): block(h) is the
+  // layer's forward (it holds no reference to this call's locals), params the layer's weights.
+  // Training sets it to recompute blocks in backward (trainer/activation_checkpoint.h); it
+  // cannot be combined with a cache.
+  std::function<at::Tensor(const std::function<at::Tensor(const at::Tensor&)>& block, const at::Tensor& h,
+                           const std::vector<at::Tensor>& params)>
+      run_block = nullptr;
 };
 
 class Transformer {
@@ -66,6 +74,8 @@ class Transformer {
   at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, const at::Tensor& cos,
                        const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const;
   at::Tensor mlp(const Layer& layer, const at::Tensor& x) const;
+  at::Tensor block(const Layer& layer, int64_t index, const at::Tensor& h, const at::Tensor& cos,
+                   const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const;
 
   ModelConfig config_;
   at::TensorOptions options_;

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/model.h"
+#include "trainer/chunked_logprobs.h"
 
 namespace spct {
 namespace {
@@ -49,27 +50,32 @@ at::Tensor entropy_of(const at::Tensor& logp) {
   return -(lp.exp() * lp).sum(-1);
 }
 
+// The LM head's weight: what Transformer::logits multiplies hidden states by.
+const at::Tensor& head_weight(const Transformer& model) {
+  const ModelConfig& c = model.config();
+  const std::string name = c.num_labels > 0 ? "score.weight" : c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+  for (const auto& [n, p] : model.parameters())
+    if (n == name) return p;
+  throw_error("token_logprobs: the model has no ", name);
+}
+
 TokenLogprobs chunked_logprobs(const Transformer& model, const at::Tensor& hidden, const at::Tensor& targets,
                                int64_t chunk_tokens, double temperature, bool with_entropy) {
   SPCT_CHECK(chunk_tokens > 0, "token_logprobs: chunk_tokens must be > 0, got ", chunk_tokens);
   SPCT_CHECK(hidden.dim() == 3, "token_logprobs: hidden must be (B, T, H), got ", shape_str(hidden));
   SPCT_CHECK(targets.dim() == 2 && targets.size(0) == hidden.size(0) && targets.size(1) == hidden.size(1),
              "token_logprobs: targets ", shape_str(targets), " do not match hidden ", shape_str(hidden));
+  SPCT_CHECK(targets.scalar_type() == at::kLong, "losses: targets must be int64, got ", targets.scalar_type());
+  SPCT_CHECK(temperature > 0.0, "losses: temperature must be > 0, got ", temperature);
   const int64_t B = hidden.size(0), T = hidden.size(1), N = B * T;
-  const at::Tensor flat_hidden = hidden.reshape({N, hidden.size(2)});  // (N, H)
-  const at::Tensor flat_targets = targets.reshape({N});                 // (N)
-  std::vector<at::Tensor> logprobs, entropy;
-  for (int64_t start = 0; start < N; start += chunk_tokens) {
-    const int64_t n = std::min(chunk_tokens, N - start);
-    // (n, V) in the model's dtype, then float32: only this chunk's logits exist at a time.
-    at::Tensor logp = log_softmax_f32(model.logits(flat_hidden.narrow(0, start, n)), temperature);
-    logprobs.push_back(gather_targets(logp, flat_targets.narrow(0, start, n)));  // (n)
-    if (with_entropy) entropy.push_back(entropy_of(logp));
-  }
+  const Transformer* m = &model;
+  // (n, V) in the model's dtype (soft-cap included), then float32 log_softmax: one chunk at a time.
+  const LogprobRows rows = [m, temperature](const at::Tensor& h) { return log_softmax_f32(m->logits(h), temperature); };
+  const ChunkedLogprobs c = spct::chunked_logprobs(rows, hidden.reshape({N, hidden.size(2)}), head_weight(model),
+                                                   targets.reshape({N}), chunk_tokens, with_entropy);
   TokenLogprobs out;
-  const at::TensorOptions f32 = hidden.options().dtype(at::kFloat);
-  out.logprobs = N == 0 ? at::zeros({B, T}, f32) : at::cat(logprobs).view({B, T});
-  if (with_entropy) out.entropy = N == 0 ? at::zeros({B, T}, f32) : at::cat(entropy).view({B, T});
+  out.logprobs = c.logprobs.view({B, T});
+  if (with_entropy) out.entropy = c.entropy.view({B, T});
   return out;
 }
 
