@@ -3,6 +3,7 @@
 #pragma once
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard / AutoGradMode: ATen.h pulls it in on 1.13, not on 2.11
 #include <torch/csrc/api/include/torch/version.h>
 
 #include <optional>
@@ -14,6 +15,18 @@ namespace spct::compat {
 
 // A CPU random generator with an explicit seed, independent of the global one.
 inline at::Generator cpu_generator(uint64_t seed) { return at::detail::createCPUGenerator(seed); }
+
+// The default generator of CUDA device `index` (its state is what checkpoints store per rank).
+// Only call it on a CUDA build with that device present; Context's lookup works on 1.13 and 2.x.
+inline at::Generator cuda_generator(int index) {
+  return at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index)));
+}
+
+// Waits for the work queued on device's current stream (timing spans). A scalar copied to the
+// host does that on every LibTorch version without the CUDA headers; on the CPU it is free.
+inline void synchronize(at::Device device) {
+  if (device.is_cuda()) (void)at::zeros({1}, at::TensorOptions().device(device)).item<float>();
+}
 
 // Whether fused scaled-dot-product attention (with an explicit scale) is available.
 constexpr bool kHasSdpa = SPCT_TORCH_AT_LEAST(2, 1);

@@ -3,9 +3,11 @@
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "core/error.h"
 #include "core/random.h"
+#include "core/torch_compat.h"
 #include "rewards/correctness.h"
 #include "trainer/batch.h"
 #include "trainer/data_shard.h"
@@ -17,9 +19,28 @@ namespace {
 
 constexpr int64_t kLogprobChunk = 2048;
 
+// Wall time of the phases of a step (time/rollout, time/ref, time/train in the metrics), each
+// ended after the device finished its queued work, so GPU time lands in the phase that queued it.
+class PhaseClock {
+ public:
+  explicit PhaseClock(at::Device device) : device_(device), last_(std::chrono::steady_clock::now()) {}
+  double lap() {
+    compat::synchronize(device_);
+    const auto now = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    return s;
+  }
+
+ private:
+  at::Device device_;
+  std::chrono::steady_clock::time_point last_;
+};
+
 // Per-token log-probs of `targets` under `model` at the sampling temperature: (B, T) float32.
-at::Tensor batch_logprobs(const Transformer& model, const TokenBatch& b, double temperature) {
-  at::Tensor hidden = model.hidden(b.ids, {at::Tensor(), b.valid});
+at::Tensor batch_logprobs(const Transformer& model, const TokenBatch& b, double temperature,
+                          const ForwardOptions& options) {
+  at::Tensor hidden = model.hidden(b.ids, options);
   return token_logprobs(model, hidden, b.targets, kLogprobChunk, temperature > 0 ? temperature : 1.0);
 }
 
@@ -76,6 +97,7 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
   GrpoStats stats;
 
   while (!trainer.done()) {
+    PhaseClock clock(device);
     // 1. Rollout: G judgments per query, orders and streams seeded by (seed, step, item, sample).
     const auto micro = shard.next_step();
     std::vector<rewards::RmItem> batch_items;
@@ -103,10 +125,12 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
     at::Tensor rewards_t = at::tensor(reward_values, at::kFloat);
     const GroupAdvantages adv = group_advantages(rewards_t, g.group_size, g.scale_by_std);
 
+    const double rollout_s = clock.lap();
+
     // 3. Old-policy and reference log-probs (no grad), one micro-batch at a time.
     std::vector<TokenBatch> batches;
     std::vector<at::Tensor> old_lp, ref_lp, advs;
-    int64_t local_norm = 0;
+    int64_t local_norm = 0, train_tokens = 0;  // train_tokens: positions run through the model
     {
       c10::NoGradGuard no_grad;
       for (int64_t start = 0; start < local_seqs; start += g.micro_batch_size) {
@@ -115,16 +139,18 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
         TokenBatch b = make_batch(part, max_len, device);
         at::Tensor keep = adv.zero_variance.narrow(0, start, g.micro_batch_size).logical_not().to(device);
         if (g.drop_zero_variance) b.mask = b.mask.logical_and(keep.unsqueeze(1));
-        old_lp.push_back(batch_logprobs(policy, b, temperature));
-        ref_lp.push_back(g.beta > 0 ? batch_logprobs(reference, b, temperature) : old_lp.back());
+        old_lp.push_back(batch_logprobs(policy, b, temperature, {at::Tensor(), b.valid}));
+        ref_lp.push_back(g.beta > 0 ? batch_logprobs(reference, b, temperature, {at::Tensor(), b.valid}) : old_lp.back());
         advs.push_back(adv.advantages.narrow(0, start, g.micro_batch_size).to(device));
         local_norm += loss_normalizer(b.mask, loss_options.loss_agg);
+        train_tokens += b.ids.numel();
         batches.push_back(std::move(b));
       }
     }
     at::Tensor norm_t = at::scalar_tensor(static_cast<double>(local_norm), at::kDouble).to(dist.device());
     dist.all_reduce_sum(norm_t);
     const double global_norm = std::max(1.0, norm_t.item<double>());
+    const double ref_s = clock.lap();
 
     // 4. updates_per_batch optimizer updates over the whole rollout batch.
     GrpoMetrics metrics;
@@ -134,12 +160,12 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
         const TokenBatch& b = batches[m];
         at::Tensor logprobs;
         if (u == 0) {  // the first pass also measures the policy's entropy on the response tokens
-          const TokenLogprobs tl = token_logprobs_and_entropy(policy, policy.hidden(b.ids, {at::Tensor(), b.valid}),
+          const TokenLogprobs tl = token_logprobs_and_entropy(policy, policy.hidden(b.ids, trainer.forward_options(b.valid)),
                                                               b.targets, kLogprobChunk, temperature > 0 ? temperature : 1.0);
           logprobs = tl.logprobs;
           entropy_sum += tl.entropy.masked_select(b.mask).sum().item<double>();
         } else {
-          logprobs = batch_logprobs(policy, b, temperature);
+          logprobs = batch_logprobs(policy, b, temperature, trainer.forward_options(b.valid));
         }
         const GrpoLoss loss = grpo_loss_sum(logprobs, old_lp[m], ref_lp[m], advs[m], b.mask, loss_options);
         (loss.loss.sum / global_norm).backward();
@@ -148,6 +174,8 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
       grad_norm = trainer.apply_gradients(/*advance=*/u + 1 == g.updates_per_batch);
     }
 
+    const double train_s = clock.lap();
+
     // 5. Metrics summed over ranks.
     int64_t correct = 0, response_tokens = 0;
     for (float r : reward_values) correct += r > 0;
@@ -155,7 +183,7 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
     at::Tensor sums = at::tensor(std::vector<double>{double(correct), double(malformed), double(seqs.size()),
                                                      double(response_tokens), metrics.kl_sum, metrics.pg_sum,
                                                      double(metrics.tokens), double(metrics.clipped_low + metrics.clipped_high),
-                                                     double(adv.zero_variance_groups), entropy_sum},
+                                                     double(adv.zero_variance_groups), entropy_sum, double(train_tokens)},
                                  at::kDouble).to(dist.device());
     dist.all_reduce_sum(sums);
     sums = sums.cpu();
@@ -170,7 +198,9 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
                       {"malformed_rate", stats.malformed_rate}, {"kl", stats.kl},
                       {"pg_loss", v[6] > 0 ? v[5] / v[6] : 0.0}, {"clip_fraction", v[6] > 0 ? v[7] / v[6] : 0.0},
                       {"response_length", v[3] / v[2]}, {"zero_variance_groups", v[8]},
-                      {"entropy", v[6] > 0 ? v[9] / v[6] : 0.0}, {"grad_norm", grad_norm}});
+                      {"entropy", v[6] > 0 ? v[9] / v[6] : 0.0}, {"grad_norm", grad_norm},
+                      {"time/rollout", rollout_s}, {"time/ref", ref_s}, {"time/train", train_s},
+                      {"train_tokens", v[10]}});
   }
   return stats;
 }

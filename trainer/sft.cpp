@@ -66,7 +66,7 @@ SftStats train_sft(const RunConfig& config, Dist& dist, Transformer& model, Stag
       std::vector<const Example*> batch;
       for (int64_t i : micro) batch.push_back(&examples[i]);
       const TokenBatch b = make_batch(batch, max_len, device);
-      at::Tensor hidden = model.hidden(b.ids, {at::Tensor(), b.valid});
+      at::Tensor hidden = model.hidden(b.ids, trainer.forward_options(b.valid));
       const LossSum s = sft_loss_sum(token_logprobs(model, hidden, b.targets, kLogprobChunk), b.mask);
       (s.sum / static_cast<double>(std::max<int64_t>(global_tokens, 1))).backward();
       loss_sum += s.sum.detach().to(dist.device());

@@ -6,13 +6,17 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "core/error.h"
 #include "core/file_util.h"
 #include "core/hf_io.h"
 #include "core/log.h"
+#include "core/torch_compat.h"
+#include "trainer/activation_checkpoint.h"
 #include "trainer/checkpoint.h"
 #include "trainer/lr_schedule.h"
+#include "trainer/zero.h"
 
 namespace spct {
 namespace {
@@ -46,6 +50,39 @@ void drop_metrics_after(const std::string& path, const std::string& stage, int64
   write_file_atomic(path, [&](std::ostream& out) { out << kept; });
 }
 
+// Each rank's CUDA generator state, gathered to every rank in rank order (a collective: all ranks
+// call it). Empty when the model is not on CUDA.
+std::vector<at::Tensor> cuda_rng_states(Dist& dist, at::Device model_device) {
+  if (!model_device.is_cuda()) return {};
+  at::Generator gen = compat::cuda_generator(model_device.index() < 0 ? 0 : model_device.index());
+  at::Tensor mine;
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    mine = gen.get_state();
+  }
+  const at::Tensor all = dist.all_gather(mine.reshape({1, -1}).to(dist.device())).cpu();  // (world, bytes)
+  std::vector<at::Tensor> out;
+  for (int r = 0; r < dist.world_size(); ++r) out.push_back(all[r].clone());
+  return out;
+}
+
+// The optimizer entries this rank's AdamW needs from a checkpoint written with any world size and
+// zero_stage: its own shard when the sharding is unchanged, else picked from all of them.
+NamedTensors optimizer_state_for(const std::string& path, const CheckpointState& state, const Dist& dist,
+                                 const NamedTensors& owned, bool sharded_now) {
+  if (state.optimizer_shards == 0) {
+    if (!sharded_now) return state.optimizer;
+    return select_optimizer_state({state.optimizer}, owned, path);
+  }
+  if (sharded_now && state.optimizer_shards == dist.world_size()) return load_optimizer_shard(path, dist.rank());
+  log::info(path, ": re-sharding optimizer state from ", state.optimizer_shards, " shard(s) to ",
+            sharded_now ? dist.world_size() : 1, " (", dist.world_size(), " rank(s), zero_stage ", sharded_now ? 1 : 0,
+            ")");
+  std::vector<NamedTensors> shards;
+  for (int r = 0; r < state.optimizer_shards; ++r) shards.push_back(load_optimizer_shard(path, r));
+  return select_optimizer_state(shards, owned, path);
+}
+
 }  // namespace
 
 void append_metrics(const std::string& path, const nlohmann::json& line) {
@@ -65,8 +102,13 @@ StageTrainer::StageTrainer(const RunConfig& config, Dist& dist, Transformer& mod
       stage_(stage),
       train_(train),
       params_(trainable(model)),
-      optimizer_(params_, adamw_options(train)),
+      owners_(config.optim.zero_stage == 1 ? zero_owners(params_, dist.world_size()) : std::vector<int>{}),
+      optimizer_(owners_.empty() ? params_ : owned_params(params_, owners_, dist.rank()), adamw_options(train)),
       start_(std::chrono::steady_clock::now()) {}
+
+ForwardOptions StageTrainer::forward_options(const at::Tensor& valid) const {
+  return training_forward_options(valid, config_.model.activation_checkpointing);
+}
 
 std::string StageTrainer::checkpoint_dir() const { return config_.checkpoint.dir + "/" + name_of(stage_); }
 
@@ -88,10 +130,27 @@ bool StageTrainer::resume() {
     c10::NoGradGuard no_grad;
     for (const auto& [name, t] : state.params) model_.param(name).copy_(t);
   }
-  optimizer_.load_state(state.optimizer);
+  const bool sharded = !owners_.empty();
+  optimizer_.load_state(
+      optimizer_state_for(path, state, dist_, sharded ? owned_params(params_, owners_, dist_.rank()) : params_, sharded));
   if (state.rng.count("cpu")) {
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     gen.set_state(state.rng.at("cpu"));
+  }
+  const at::Device device = model_.options().device();
+  if (device.is_cuda()) {
+    const std::string key = "cuda" + std::to_string(dist_.rank());
+    if (state.rng.count(key)) {
+      at::Generator gen = compat::cuda_generator(device.index() < 0 ? 0 : device.index());
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(state.rng.at(key));
+    } else {
+      log::warn(path, ": no /rng/", key, " (written by fewer ranks or on the CPU): this rank's CUDA generator keeps its seed");
+    }
+  }
+  if (!state.metrics_json.empty()) {
+    const auto m = nlohmann::json::parse(state.metrics_json, nullptr, false);
+    if (m.is_object() && m.contains("skipped_steps")) skipped_ = m["skipped_steps"].get<int64_t>();
   }
   step_ = start_step_ = state.step;
   data_cursor = state.data_cursor;
@@ -109,16 +168,38 @@ double StageTrainer::apply_gradients(bool advance) {
     }
     dist_.all_reduce_sum(grads);
   }
+  // Every rank holds the whole summed gradient, so the norm (and the clip) is the global one.
   const GradNorm norm = clip_grad_norm(params_, train_.grad_clip);
-  SPCT_CHECK(norm.finite, name_of(stage_), " step ", step_ + 1, ": gradient norm is not finite (", norm.norm,
-             "); stopping before the update");
-  optimizer_.step(lr());
+  bool finite = norm.finite;
+  if (dist_.world_size() > 1) {  // one decision for all ranks, whatever their arithmetic
+    at::Tensor bad = at::full({}, finite ? 0.0 : 1.0, at::TensorOptions().dtype(at::kFloat).device(dist_.device()));
+    dist_.all_reduce_max(bad);
+    finite = bad.item<float>() == 0.0f;
+  }
+  if (!finite) {
+    SPCT_CHECK(config_.optim.skip_nonfinite, name_of(stage_), " step ", step_ + 1, ": gradient norm is not finite (",
+               norm.norm, "); stopping before the update (optim.skip_nonfinite: true skips such steps)");
+    ++skipped_;
+    log::warn(name_of(stage_), " step ", step_ + 1, ": gradient norm is not finite (", norm.norm,
+              "); update skipped (", skipped_, " so far)");
+  } else {
+    optimizer_.step(lr());
+    if (!owners_.empty()) broadcast_from_owners(dist_, params_, owners_);
+  }
   zero_grad(params_);
   if (advance) ++step_;
   return norm.norm;
 }
 
 void StageTrainer::save_checkpoint(const nlohmann::json& metrics) {
+  const std::vector<at::Tensor> cuda_rng = cuda_rng_states(dist_, model_.options().device());
+  const bool sharded = !owners_.empty();
+  if (sharded) {  // every shard before the main file: a complete main file implies complete shards
+    NamedTensors shard;
+    for (const auto& [name, t] : optimizer_.state()) shard.emplace_back(name, t.detach().clone());
+    save_optimizer_shard(checkpoint_dir(), step_, dist_.rank(), shard);
+    dist_.barrier();
+  }
   if (!dist_.is_root()) {
     dist_.barrier();
     return;
@@ -128,8 +209,12 @@ void StageTrainer::save_checkpoint(const nlohmann::json& metrics) {
   state.stage = name_of(stage_);
   state.data_cursor = data_cursor;
   for (const auto& [name, p] : params_) state.params.emplace_back(name, p.detach().clone());
-  for (const auto& [name, t] : optimizer_.state()) state.optimizer.emplace_back(name, t.detach().clone());
+  if (sharded)
+    state.optimizer_shards = dist_.world_size();
+  else
+    for (const auto& [name, t] : optimizer_.state()) state.optimizer.emplace_back(name, t.detach().clone());
   state.rng["cpu"] = at::detail::getDefaultCPUGenerator().get_state();
+  for (size_t r = 0; r < cuda_rng.size(); ++r) state.rng["cuda" + std::to_string(r)] = cuda_rng[r];
   state.config_yaml = to_yaml(config_);
   state.model_config_json = model_.config().to_hf_json(dtype_name(model_.options().dtype().toScalarType())).dump(2);
   state.metrics_json = metrics.dump();
@@ -141,6 +226,7 @@ void StageTrainer::end_step(nlohmann::json metrics) {
   metrics["stage"] = name_of(stage_);
   metrics["step"] = step_;
   metrics["lr"] = lr_at(lr_schedule_options(train_), step_ - 1);
+  if (config_.optim.skip_nonfinite) metrics["skipped_steps"] = skipped_;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   metrics["elapsed_s"] = elapsed;
   if (dist_.is_root()) {

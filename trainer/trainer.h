@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/model.h"
@@ -18,6 +19,7 @@ namespace spct {
 class StageTrainer {
  public:
   // model: the parameters to train (replicated on every rank). train: the stage's optimizer keys.
+  // With optim.zero_stage 1 the AdamW state is sharded over the ranks (trainer/zero.h).
   StageTrainer(const RunConfig& config, Dist& dist, Transformer& model, Stage stage, const TrainSection& train);
 
   // Loads the stage's latest checkpoint when checkpoint.resume allows (refusing a config that
@@ -33,7 +35,8 @@ class StageTrainer {
 
   // After this rank's micro-batch backwards (each loss already divided by the GLOBAL normalizer):
   // sums gradients across ranks, clips, applies AdamW at lr(), clears grads, advances step().
-  // Returns the pre-clip norm. A non-finite norm stops the run with an error naming the step.
+  // Returns the pre-clip norm. A non-finite norm stops the run with an error naming the step, or,
+  // with optim.skip_nonfinite, skips the update on every rank (counted in skipped_steps()).
   // advance = false: an extra update of the same step (GRPO's updates_per_batch).
   double apply_gradients(bool advance = true);
 
@@ -45,6 +48,9 @@ class StageTrainer {
   void save_checkpoint(const nlohmann::json& metrics);
 
   Dist& dist() { return dist_; }
+  int64_t skipped_steps() const { return skipped_; }  // updates skipped for a non-finite norm
+  // Forward options for the stage's training forwards (activation checkpointing when configured).
+  ForwardOptions forward_options(const at::Tensor& valid) const;
 
  private:
   const RunConfig& config_;
@@ -53,8 +59,10 @@ class StageTrainer {
   Stage stage_;
   TrainSection train_;
   NamedTensors params_;
-  AdamW optimizer_;
+  std::vector<int> owners_;  // ZeRO-1: rank that updates each parameter; empty when replicated
+  AdamW optimizer_;          // over params_, or over this rank's owned parameters with ZeRO-1
   int64_t step_ = 0;
+  int64_t skipped_ = 0;
   std::chrono::steady_clock::time_point start_;
   int64_t start_step_ = 0;
 };
