@@ -164,7 +164,7 @@ void expect_bitwise_equal(const fs::path& a, const fs::path& b) {
   }
 }
 
-// The metrics lines of `stage` in a JSONL file, by step, elapsed_s removed.
+// The metrics lines of `stage` in a JSONL file, by step, wall-clock times (elapsed_s, time/...) removed.
 std::map<int64_t, json> metrics_by_step(const fs::path& path, const std::string& stage) {
   std::ifstream in(path);
   std::map<int64_t, json> out;
@@ -173,6 +173,7 @@ std::map<int64_t, json> metrics_by_step(const fs::path& path, const std::string&
     json j = json::parse(line);
     if (j.at("stage") != stage) continue;
     j.erase("elapsed_s");
+    for (const char* key : {"time/rollout", "time/ref", "time/train"}) j.erase(key);
     const int64_t step = j.at("step").get<int64_t>();
     EXPECT_FALSE(out.count(step)) << path << ": two lines for " << stage << " step " << step;
     out[step] = j;
@@ -339,6 +340,84 @@ TEST_P(TrainerDist, OneRankEqualsTwo) {
 
 INSTANTIATE_TEST_SUITE_P(Stages, TrainerDist, ::testing::Values("sft", "grpo"),
                          [](const auto& info) { return info.param; });
+
+// 3b. ZeRO-1 (optim.zero_stage 1) under mpirun -np 2: the same parameters as the replicated
+// optimizer; one optimizer shard file per rank; resume (N, then 2N) equals 2N uninterrupted bit
+// for bit; and the 2-rank checkpoint resumes on one rank (re-sharded). Label dist.
+struct ZeroRun {
+  TempDir tmp;
+  std::string mpirun = std::string(SPCT_MPIEXEC) + " --oversubscribe -np ";
+  // sft at lr 1e-4 (see TrainerDist), micro-batch 1 on each of two ranks.
+  fs::path run(const std::string& name, int np, int zero, int steps, const std::string& micro = "1") {
+    const std::string config = make_config(tmp, name);
+    spct_ok({"sft", config, "--set", "sft.steps=" + std::to_string(steps), "--set", "sft.lr=1.0e-4", "--set",
+             "sft.micro_batch_size=" + micro, "--set", "optim.zero_stage=" + std::to_string(zero)},
+            tmp.file(name + "_" + std::to_string(steps) + "_np" + std::to_string(np) + ".log"),
+            mpirun + std::to_string(np) + " ");
+    return tmp.path() / name;
+  }
+};
+
+TEST(TrainerZero, ShardedEqualsReplicated) {
+  ZeroRun z;
+  const fs::path rep = z.run("rep", 2, 0, 3), zero = z.run("zero", 2, 1, 3);
+  EXPECT_LE(max_abs_diff(model_file(rep, "sft"), model_file(zero, "sft")), 1e-6);
+  const fs::path ckpt = zero / "checkpoints" / "sft";
+  EXPECT_TRUE(fs::exists(ckpt / "step_3.rank0.h5") && fs::exists(ckpt / "step_3.rank1.h5"));
+  EXPECT_FALSE(fs::exists(rep / "checkpoints" / "sft" / "step_3.rank0.h5"));
+  const auto ma = metrics_by_step(rep / "metrics.jsonl", "sft"), mb = metrics_by_step(zero / "metrics.jsonl", "sft");
+  ASSERT_EQ(ma.size(), 3u);
+  for (const auto& [step, line] : ma) EXPECT_EQ(line, mb.at(step)) << "step " << step;
+}
+
+TEST(TrainerZero, ResumeEqualsUninterruptedAndReshards) {
+  ZeroRun z;
+  const fs::path a = z.run("a", 2, 1, 4);
+  const fs::path b = z.run("b", 2, 1, 2);
+  fs::remove_all(b / "sft" / "model");
+  z.run("b", 2, 1, 4);
+  expect_bitwise_equal(model_file(a, "sft"), model_file(b, "sft"));
+  EXPECT_TRUE(contains(read_text(z.tmp.file("b_4_np2.log")), "resumed from")) << read_text(z.tmp.file("b_4_np2.log"));
+
+  // The same 2-rank checkpoint of step 2 continued on one rank (micro-batch 2, the same global
+  // batch): the optimizer state is re-sharded from 2 shards, and the result matches the 2-rank
+  // run within the fp32 tolerance of TrainerDist.
+  const fs::path c = z.run("c", 2, 1, 2);
+  fs::remove_all(c / "sft" / "model");
+  z.run("c", 1, 1, 4, "2");
+  const std::string log = read_text(z.tmp.file("c_4_np1.log"));
+  EXPECT_TRUE(contains(log, "re-sharding optimizer state from 2 shard(s) to 1")) << tail(log);
+  EXPECT_LE(max_abs_diff(model_file(a, "sft"), model_file(c, "sft")), 1e-5);
+}
+
+// 3c. A non-finite gradient: by default the run stops naming the step; with optim.skip_nonfinite
+// the update is skipped and counted, and the run finishes. An lr of 1e30 poisons the weights at the
+// first update, so every later step's gradient is non-finite.
+TEST(TrainerNonFinite, StopsByDefaultSkipsWhenConfigured) {
+  TempDir tmp;
+  const std::string config = make_config(tmp, "r");
+  const Result stop = run_command("", {"sft", config, "--set", "sft.steps=3", "--set", "sft.lr=1.0e30"},
+                                  tmp.file("stop.log"));
+  EXPECT_NE(stop.rc, 0);
+  EXPECT_TRUE(contains(stop.log, "sft step 2: gradient norm is not finite")) << tail(stop.log);
+  fs::remove_all(tmp.path() / "r");
+  spct_ok({"sft", config, "--set", "sft.steps=3", "--set", "sft.lr=1.0e30", "--set", "optim.skip_nonfinite=true"},
+          tmp.file("skip.log"));
+  const auto m = metrics_by_step(tmp.path() / "r" / "metrics.jsonl", "sft");
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m.at(1).at("skipped_steps"), 0);
+  EXPECT_EQ(m.at(3).at("skipped_steps"), 2);
+}
+
+// The same skip under mpirun -np 2: both ranks skip together (no rank waits in a collective).
+TEST(TrainerNonFinite, SkipOnTwoRanks) {
+  TempDir tmp;
+  const std::string config = make_config(tmp, "r");
+  spct_ok({"sft", config, "--set", "sft.steps=3", "--set", "sft.lr=1.0e30", "--set", "optim.skip_nonfinite=true",
+           "--set", "sft.micro_batch_size=1", "--set", "optim.zero_stage=1"},
+          tmp.file("skip.log"), std::string(SPCT_MPIEXEC) + " --oversubscribe -np 2 ");
+  EXPECT_EQ(metrics_by_step(tmp.path() / "r" / "metrics.jsonl", "sft").at(3).at("skipped_steps"), 2);
+}
 
 // 4. A shortened `spct run` of every stage, then a second run that skips them all.
 TEST(TrainerPipeline, RunsEveryStageThenSkipsThem) {

@@ -13,7 +13,7 @@ add_dependencies(test_trainer spct)
 set_target_properties(test_trainer PROPERTIES ENABLE_EXPORTS ON)
 gtest_discover_tests(test_trainer TEST_FILTER "*TrainerResume*:TrainerKill.*"
                      PROPERTIES LABELS checkpoint TIMEOUT 300 DISCOVERY_TIMEOUT 120)
-gtest_discover_tests(test_trainer TEST_FILTER "TrainerPipeline.*"
+gtest_discover_tests(test_trainer TEST_FILTER "TrainerPipeline.*:TrainerNonFinite.StopsByDefaultSkipsWhenConfigured"
                      PROPERTIES LABELS unit TIMEOUT 300 DISCOVERY_TIMEOUT 120)
 
 # mpirun from the test: CI runs as root on a small machine without a network (see dist.cmake).
@@ -25,4 +25,16 @@ if(MPIEXEC_EXECUTABLE)
       LABELS dist TIMEOUT 300
       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_btl=self,vader")
   endforeach()
+  # ZeRO-1 and non-finite skipping under mpirun -np 2 (label dist; checkpoint too for the resume).
+  foreach(case TrainerZero.ShardedEqualsReplicated TrainerZero.ResumeEqualsUninterruptedAndReshards
+          TrainerNonFinite.SkipOnTwoRanks)
+    add_test(NAME ${case} COMMAND test_trainer --gtest_filter=${case})
+    set_tests_properties(${case} PROPERTIES
+      LABELS dist TIMEOUT 400
+      ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_btl=self,vader")
+  endforeach()
 endif()
+
+# In process: activation checkpointing, the chunked log-prob backward, ZeRO-1 re-sharding and
+# non-finite steps (tests/test_trainer_step.cpp).
+spct_add_test(test_trainer_step unit test_trainer_step.cpp)

@@ -1,0 +1,284 @@
+// The trainer's memory and robustness mechanisms, in process on small models:
+// - activation checkpointing (trainer/activation_checkpoint.h): the same gradients as the plain
+//   backward, and a central finite difference of the loss along a random direction agrees;
+// - the chunked log-prob backward (trainer/chunked_logprobs.h): log-probs, entropy and gradients
+//   equal the unchunked log_softmax over whole logits, for any chunk size, soft-capping included;
+// - ZeRO-1 bookkeeping (trainer/zero.h): owners, and re-sharding optimizer state;
+// - optim.skip_nonfinite in StageTrainer: a NaN gradient stops with the step named, or is skipped.
+#include <gtest/gtest.h>
+
+#include <torch/csrc/autograd/function.h>
+
+#include <fstream>
+
+#include "core/config.h"
+#include "core/model.h"
+#include "core/torch_compat.h"
+#include "test_util.h"
+#include "trainer/activation_checkpoint.h"
+#include "trainer/chunked_logprobs.h"
+#include "trainer/losses.h"
+#include "trainer/trainer.h"
+#include "trainer/zero.h"
+
+namespace spct::test {
+namespace {
+
+std::unique_ptr<Transformer> fixture_model(const std::string& family) {
+  const ModelConfig c = ModelConfig::load(source_path("tests/fixtures/models/" + family + "/config.json"));
+  auto m = std::make_unique<Transformer>(c, at::TensorOptions().dtype(at::kFloat));
+  m->init_random(11, 0.2);  // large weights: activations far from linear, so a wrong recompute shows
+  for (const auto& [name, p] : m->parameters()) p.requires_grad_(true);
+  return m;
+}
+
+std::unique_ptr<Transformer> tiny_model() {
+  auto m = std::make_unique<Transformer>(ModelConfig::tiny(300), at::TensorOptions().dtype(at::kFloat));
+  m->init_random(5, 0.1);
+  for (const auto& [name, p] : m->parameters()) p.requires_grad_(true);
+  return m;
+}
+
+// ids (2, 7) with padding at the end of row 1, and a fixed weighting of the hidden states.
+struct Inputs {
+  at::Tensor ids, valid, weight;
+};
+Inputs inputs_for(const Transformer& m) {
+  at::Generator gen = compat::cpu_generator(3);
+  Inputs in;
+  in.ids = at::randint(m.config().vocab_size, {2, 7}, gen, at::TensorOptions().dtype(at::kLong));
+  in.valid = at::ones({2, 7}, at::kBool);
+  in.valid[1].narrow(0, 5, 2).fill_(false);
+  in.weight = at::randn({2, 7, m.config().hidden_size}, gen);
+  return in;
+}
+
+at::Tensor hidden_loss(const Transformer& m, const Inputs& in, bool checkpoint) {
+  return (m.hidden(in.ids, training_forward_options(in.valid, checkpoint)) * in.weight).sum();
+}
+
+std::map<std::string, at::Tensor> grads_of(const Transformer& m, const Inputs& in, bool checkpoint) {
+  for (const auto& [name, p] : m.parameters()) p.mutable_grad().reset();
+  hidden_loss(m, in, checkpoint).backward();
+  std::map<std::string, at::Tensor> out;
+  for (const auto& [name, p] : m.parameters()) out[name] = p.grad().defined() ? p.grad().clone() : at::Tensor();
+  return out;
+}
+
+class ActivationCheckpoint : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ActivationCheckpoint, GradientsEqualPlainBackward) {
+  auto m = fixture_model(GetParam());
+  const Inputs in = inputs_for(*m);
+  const auto plain = grads_of(*m, in, false), ckpt = grads_of(*m, in, true);
+  for (const auto& [name, g] : plain) {
+    if (name == "lm_head.weight") {  // an untied head takes no part in the hidden states
+      EXPECT_FALSE(g.defined() || ckpt.at(name).defined());
+      continue;
+    }
+    ASSERT_TRUE(g.defined()) << name;
+    ASSERT_TRUE(ckpt.at(name).defined()) << name << ": no gradient through the checkpointed blocks";
+    const double scale = std::max(1.0, g.abs().max().item<double>());
+    EXPECT_LE((g - ckpt.at(name)).abs().max().item<double>(), 1e-6 * scale) << GetParam() << " " << name;
+  }
+  // The loss itself is unchanged, and the forward without grad is not checkpointed (no graph).
+  EXPECT_TRUE(at::allclose(hidden_loss(*m, in, false), hidden_loss(*m, in, true), 1e-6, 1e-6));
+}
+
+// d/de loss(theta + e d) at e = 0 by central differences equals <grad, d> (float32 arithmetic:
+// a loose tolerance, but a gradient missing from the checkpointed path changes it by far more).
+TEST_P(ActivationCheckpoint, DirectionalDerivativeMatchesFiniteDifference) {
+  auto m = fixture_model(GetParam());
+  const Inputs in = inputs_for(*m);
+  const auto grads = grads_of(*m, in, true);
+  at::Generator gen = compat::cpu_generator(9);
+  std::map<std::string, at::Tensor> dir;
+  double analytic = 0;
+  for (const auto& [name, p] : m->parameters()) {
+    dir[name] = at::randn(p.sizes(), gen);
+    if (!grads.at(name).defined()) dir[name].zero_();  // an untied lm_head: no part in the loss
+    else analytic += (grads.at(name).to(at::kDouble) * dir[name].to(at::kDouble)).sum().item<double>();
+  }
+  auto loss_at = [&](double e) {
+    at::NoGradGuard no_grad;
+    for (auto& [name, p] : m->parameters()) p.add_(dir[name], e);
+    const double l = hidden_loss(*m, in, false).item<double>();
+    for (auto& [name, p] : m->parameters()) p.sub_(dir[name], e);
+    return l;
+  };
+  const double eps = 1e-3;
+  const double numeric = (loss_at(eps) - loss_at(-eps)) / (2 * eps);
+  EXPECT_NEAR(numeric, analytic, 2e-2 * std::max(1.0, std::abs(analytic))) << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, ActivationCheckpoint, ::testing::Values("llama", "qwen2", "qwen3", "gemma2"),
+                         [](const auto& info) { return info.param; });
+
+// ---- chunked log-probs -------------------------------------------------------------------------
+
+struct LogprobCase {
+  std::string family;
+  int64_t chunk;
+};
+
+class ChunkedLogprobGrad : public ::testing::TestWithParam<LogprobCase> {};
+
+TEST_P(ChunkedLogprobGrad, ValuesAndGradientsEqualUnchunked) {
+  const auto [family, chunk] = GetParam();
+  auto m = fixture_model(family);  // gemma2 has final-logit soft-capping: recomputed in backward too
+  const Inputs in = inputs_for(*m);
+  at::Generator gen = compat::cpu_generator(4);
+  const at::Tensor targets = at::randint(m->config().vocab_size, {2, 7}, gen, at::TensorOptions().dtype(at::kLong));
+  const at::Tensor upstream = at::randn({2, 7}, gen);  // d loss / d logprob: any weighting
+  const double tau = 0.7;
+  const at::Tensor hidden0 = m->hidden(in.ids, {at::Tensor(), in.valid}).detach();
+
+  auto run = [&](bool chunked) {
+    for (const auto& [name, p] : m->parameters()) p.mutable_grad().reset();
+    at::Tensor hidden = hidden0.clone().requires_grad_(true);
+    TokenLogprobs out;
+    if (chunked) {
+      out = token_logprobs_and_entropy(*m, hidden, targets, chunk, tau);
+    } else {  // the reference: whole (B, T, V) logits, plain autograd
+      const at::Tensor logits = m->logits(hidden);
+      out.logprobs = logprobs_from_logits(logits, targets, tau);
+      out.entropy = entropy_from_logits(logits, tau);
+    }
+    (out.logprobs * upstream).sum().backward();
+    std::map<std::string, at::Tensor> r{{"logprobs", out.logprobs.detach()}, {"entropy", out.entropy},
+                                        {"grad hidden", hidden.grad()}};
+    for (const auto& [name, p] : m->parameters())
+      if (p.grad().defined()) r["grad " + name] = p.grad().clone();
+    return r;
+  };
+  const auto ref = run(false), got = run(true);
+  ASSERT_EQ(ref.size(), got.size());
+  EXPECT_EQ(ref.size(), 4u) << "only hidden and the head weight get gradients here";
+  for (const auto& [key, r] : ref) {
+    ASSERT_TRUE(got.count(key)) << key;
+    const double scale = std::max(1.0, r.abs().max().item<double>());
+    EXPECT_LE((r - got.at(key)).abs().max().item<double>(), 1e-6 * scale) << family << " chunk " << chunk << " " << key;
+  }
+  EXPECT_FALSE(got.at("entropy").requires_grad());
+}
+
+INSTANTIATE_TEST_SUITE_P(Chunks, ChunkedLogprobGrad,
+                         ::testing::Values(LogprobCase{"llama", 1}, LogprobCase{"llama", 3}, LogprobCase{"llama", 14},
+                                           LogprobCase{"qwen2", 5}, LogprobCase{"gemma2", 4}, LogprobCase{"gemma2", 100}),
+                         [](const auto& info) { return info.param.family + "_" + std::to_string(info.param.chunk); });
+
+// With grad, the result hangs off the recomputing node (not a chain of per-chunk log_softmax
+// nodes, each keeping its (chunk, V) float32 output until backward).
+TEST(ChunkedLogprobsMemory, GradientFlowsThroughTheRecomputingNode) {
+  auto m = tiny_model();
+  at::Tensor hidden = at::randn({64, m->config().hidden_size}).requires_grad_(true);
+  const at::Tensor targets = at::randint(300, {64}, at::TensorOptions().dtype(at::kLong));
+  const LogprobRows rows = [&](const at::Tensor& h) { return at::log_softmax(m->logits(h).to(at::kFloat), -1); };
+  const at::Tensor head = m->param("model.embed_tokens.weight");
+  const ChunkedLogprobs out = chunked_logprobs(rows, hidden, head, targets, 8, false);
+  ASSERT_TRUE(out.logprobs.grad_fn());
+  EXPECT_NE(out.logprobs.grad_fn()->name().find("ChunkedGather"), std::string::npos) << out.logprobs.grad_fn()->name();
+  at::NoGradGuard no_grad;  // and without grad there is no graph at all
+  EXPECT_FALSE(chunked_logprobs(rows, hidden, head, targets, 8, false).logprobs.requires_grad());
+}
+
+// ---- ZeRO-1 bookkeeping ----------------------------------------------------------------------
+
+TEST(Zero, OwnersBalanceWholeParameters) {
+  NamedTensors params;
+  for (int64_t n : {100, 10, 10, 60, 30, 5}) params.emplace_back("p" + std::to_string(n), at::zeros({n}));
+  // Greedy to the least loaded rank: loads (100, 0) (100, 10) (100, 20) (100, 80) (100, 110) (105, 110).
+  EXPECT_EQ(zero_owners(params, 2), (std::vector<int>{0, 1, 1, 1, 1, 0}));
+  EXPECT_EQ(zero_owners(params, 1), std::vector<int>(6, 0));
+  EXPECT_EQ(zero_owners(params, 8), (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(owned_params(params, zero_owners(params, 2), 0).size(), 2u);
+}
+
+// Sharded states written by two ranks, re-sharded for one and for three ranks, restore exactly
+// what a replicated AdamW holds.
+TEST(Zero, ReshardOptimizerState) {
+  auto m = tiny_model();
+  NamedTensors params(m->parameters().begin(), m->parameters().end());
+  for (auto& [name, p] : params) p.mutable_grad() = at::randn(p.sizes());
+  AdamW full(params, {});
+  full.step(1e-2);
+  const auto owners2 = zero_owners(params, 2);
+  std::vector<NamedTensors> shards(2);
+  for (int r = 0; r < 2; ++r) {
+    AdamW part(owned_params(params, owners2, r), {});
+    part.load_state(select_optimizer_state({full.state()}, owned_params(params, owners2, r), "test"));
+    shards[r] = part.state();
+  }
+  for (int world : {1, 3}) {
+    const auto owners = zero_owners(params, world);
+    for (int r = 0; r < world; ++r) {
+      const NamedTensors mine = owned_params(params, owners, r);
+      AdamW opt(mine, {});
+      opt.load_state(select_optimizer_state(shards, mine, "test"));
+      const NamedTensors full_state = full.state();
+      const std::map<std::string, at::Tensor> want(full_state.begin(), full_state.end());
+      for (const auto& [name, t] : opt.state()) EXPECT_TRUE(at::equal(t, want.at(name))) << name;
+    }
+  }
+  shards[1][0].second = at::full({}, int64_t{7});
+  EXPECT_NE(error_of([&] { select_optimizer_state(shards, params, "ckpt.h5"); }).find("ckpt.h5: optimizer shard 1 has step 7"),
+            std::string::npos);
+}
+
+// ---- non-finite gradients ----------------------------------------------------------------------
+
+struct StepFixture {
+  TempDir dir;
+  RunConfig config;
+  std::unique_ptr<Dist> dist = make_dist(false);
+  std::unique_ptr<Transformer> model = tiny_model();
+  explicit StepFixture(bool skip) {
+    config = RunConfig::from_yaml_string("model: {path: tiny}\nrun_dir: " + dir.path().string() +
+                                             "\nlogging: {progress: false}\noptim: {skip_nonfinite: " +
+                                             (skip ? "true" : "false") + "}\n",
+                                         "test");
+  }
+  // One micro-batch backward of a loss scaled by `factor` (NaN poisons every gradient).
+  void backward(double factor) {
+    const Inputs in = inputs_for(*model);
+    (hidden_loss(*model, in, false) * factor).backward();
+  }
+  at::Tensor snapshot() {
+    std::vector<at::Tensor> all;
+    for (const auto& [name, p] : model->parameters()) all.push_back(p.detach().reshape({-1}).clone());
+    return at::cat(all);
+  }
+};
+
+TEST(NonFinite, StopsNamingTheStepByDefault) {
+  StepFixture f(false);
+  StageTrainer trainer(f.config, *f.dist, *f.model, Stage::sft, f.config.sft);
+  f.backward(1.0);
+  trainer.apply_gradients();
+  f.backward(std::nan(""));
+  const std::string err = error_of([&] { trainer.apply_gradients(); });
+  EXPECT_NE(err.find("sft step 2: gradient norm is not finite"), std::string::npos) << err;
+}
+
+TEST(NonFinite, SkipLeavesParametersAndCountsTheStep) {
+  StepFixture f(true);
+  StageTrainer trainer(f.config, *f.dist, *f.model, Stage::sft, f.config.sft);
+  const at::Tensor before = f.snapshot();
+  f.backward(std::numeric_limits<double>::infinity());
+  EXPECT_FALSE(std::isfinite(trainer.apply_gradients()));
+  EXPECT_TRUE(at::equal(before, f.snapshot())) << "a skipped step changed the parameters";
+  EXPECT_EQ(trainer.skipped_steps(), 1);
+  EXPECT_EQ(trainer.step(), 1);
+  for (const auto& [name, p] : f.model->parameters()) EXPECT_FALSE(p.grad().defined()) << name;
+  f.backward(1.0);  // the run goes on: the next finite step updates
+  EXPECT_TRUE(std::isfinite(trainer.apply_gradients()));
+  EXPECT_FALSE(at::equal(before, f.snapshot()));
+  trainer.end_step({});
+  std::ifstream in(f.config.logging.metrics_file);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_NE(line.find("\"skipped_steps\":1"), std::string::npos) << line;
+}
+
+}  // namespace
+}  // namespace spct::test
