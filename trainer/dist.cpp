@@ -2,6 +2,7 @@
 // single-process LocalDist and the factory. Backends supply the flat collectives.
 #include "trainer/dist.h"
 
+#include <c10/core/GradMode.h>
 #include <mpi.h>
 
 #include <algorithm>
@@ -84,7 +85,7 @@ void Dist::reduce_buckets(std::vector<at::Tensor>& tensors, ReduceOp op) {
                " (supported: float, double, bfloat16, half, int32, int64)");
     if (std::find(dtypes.begin(), dtypes.end(), t) == dtypes.end()) dtypes.push_back(t);
   }
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (at::ScalarType dtype : dtypes) {
     std::vector<at::Tensor*> bucket;
     int64_t bytes = 0;
@@ -125,7 +126,7 @@ void Dist::reduce_bucket(std::vector<at::Tensor*>& bucket, ReduceOp op) {
 void Dist::broadcast(std::vector<at::Tensor>& tensors, int root) {
   SPCT_CHECK(root >= 0 && root < world_size(), "broadcast: root ", root, " is not a rank of a job of ",
              world_size());
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (size_t i = 0; i < tensors.size(); ++i) {
     check_on_device(tensors[i], "broadcast", i);
     at::Tensor& t = tensors[i];
