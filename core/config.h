@@ -216,6 +216,7 @@ struct EvalSection {
   double temperature = 0.5;
   std::vector<PrincipleMode> principle_modes{PrincipleMode::generate};
   int seed = -1;  // -1 in YAML: resolved to the top-level seed at load
+  bool by_stage = false;  // also judge greedily with each finished GRM stage's model (sft, rft, grpo)
 
   template <class V>
   void visit(V& v) {
@@ -224,6 +225,7 @@ struct EvalSection {
     v("temperature", temperature);
     v("principle_modes", principle_modes);
     v("seed", seed);
+    v("by_stage", by_stage);
   }
 };
 

@@ -3,6 +3,8 @@
 #pragma once
 #include <ATen/ATen.h>
 #include <boost/program_options.hpp>
+
+#include "core/torch_compat.h"
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 

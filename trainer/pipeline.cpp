@@ -12,6 +12,7 @@
 #include "rewards/benchmark.h"
 #include "trainer/grpo.h"
 #include "trainer/metarm.h"
+#include "trainer/report.h"
 #include "trainer/rft.h"
 #include "trainer/sft.h"
 
@@ -62,6 +63,24 @@ std::vector<Example> general_examples(const RunConfig& c, const Tokenizer& tok) 
   return read_chat_examples(c.data.general_sft, tok, chat == "auto" || chat == "none" ? "" : chat);
 }
 
+// Greedy only (plus one sample per item), principles generated: the by-stage comparison.
+void eval_stage_models(const RunConfig& c, const Tokenizer& tok, const std::vector<rewards::RmItem>& items) {
+  for (Stage s : {Stage::sft, Stage::rft, Stage::grpo}) {
+    if (!stage_done(c, s)) continue;
+    auto model = load_model(stage_model_dir(c, s), load_options(c));
+    rewards::BenchmarkOptions b;
+    b.ks = {1};
+    b.judge = stage_judge_options(c, PrincipleMode::generate);
+    b.judge.temperature = c.eval.temperature;
+    b.judge.seed = static_cast<uint64_t>(c.eval.seed);
+    const auto results = rewards::run_benchmark(*model, tok, nullptr, items, b);
+    rewards::write_results(results, stage_dir(c, Stage::eval) + "/stages/" + name_of(s),
+                           {{"model", stage_model_dir(c, s)}, {"principle_mode", "generate"}, {"data", c.data.test},
+                            {"items", items.size()}});
+    log::info("eval: ", name_of(s), " model, greedy accuracy ", results[0].overall.accuracy());
+  }
+}
+
 void run_eval_stage(const RunConfig& c, Dist& dist) {
   if (dist.is_root()) {
     auto tok = run_tokenizer(c);
@@ -70,6 +89,7 @@ void run_eval_stage(const RunConfig& c, Dist& dist) {
     std::unique_ptr<rewards::MetaRM> meta;
     if (stage_done(c, Stage::metarm)) meta = rewards::MetaRM::load(stage_model_dir(c, Stage::metarm), load_options(c));
     const auto items = rewards::read_rm_dataset(c.data.test);
+    if (c.eval.by_stage) eval_stage_models(c, *tok, items);
     for (PrincipleMode mode : c.eval.principle_modes) {
       rewards::BenchmarkOptions b;
       b.ks = c.eval.k;
@@ -83,6 +103,7 @@ void run_eval_stage(const RunConfig& c, Dist& dist) {
                                             {"data", c.data.test}, {"items", items.size()}});
       log::info("eval (principles: ", name_of(mode), ") on ", items.size(), " items:\n", rewards::results_table(results));
     }
+    log::info("wrote ", c.run_dir, "/report.md:\n", write_report(c.run_dir));
     std::ofstream(stage_dir(c, Stage::eval) + "/done") << "ok\n";
   }
   dist.barrier();

@@ -7,5 +7,6 @@ target_sources(spct_core PRIVATE
   ${CMAKE_CURRENT_SOURCE_DIR}/trainer/grpo.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/trainer/metarm.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/trainer/pipeline.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/trainer/report.cpp
 )
 target_sources(spct PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cli/cmd_train.cpp)

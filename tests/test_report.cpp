@@ -1,0 +1,81 @@
+// trainer/report.h: report.md from eval results written by hand, so every number and verdict in
+// it is known in advance.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "core/error.h"
+#include "test_util.h"
+#include "trainer/report.h"
+
+namespace spct {
+namespace {
+namespace fs = std::filesystem;
+
+// A results.json with the given (method, k, accuracy) rows over `items` pairwise items.
+void write_results(const std::string& dir, const std::vector<std::tuple<std::string, int, double>>& rows,
+                   int items = 40) {
+  fs::create_directories(dir);
+  std::string methods;
+  for (const auto& [method, k, acc] : rows) {
+    if (!methods.empty()) methods += ",";
+    methods += "{\"method\":\"" + method + "\",\"k\":" + std::to_string(k) + ",\"overall\":{\"accuracy\":" +
+               std::to_string(acc) + ",\"auc\":0.75,\"items\":" + std::to_string(items) +
+               ",\"malformed_rate\":0.125,\"single_items\":10}}";
+  }
+  std::ofstream(dir + "/results.json") << "{\"data\":\"test.jsonl\",\"items\":50,\"methods\":[" << methods << "]}\n";
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST(Report, TablesAndVerdictsFromResults) {
+  test::TempDir tmp;
+  const std::string run = tmp.path().string();
+  write_results(run + "/eval/stages/sft", {{"greedy", 1, 0.5}, {"voting", 1, 0.45}});
+  write_results(run + "/eval/stages/rft", {{"greedy", 1, 0.6}, {"voting", 1, 0.55}});
+  write_results(run + "/eval/stages/grpo", {{"greedy", 1, 0.6}, {"voting", 1, 0.5}});
+  write_results(run + "/eval/generate", {{"greedy", 1, 0.6}, {"voting", 1, 0.5}, {"voting", 8, 0.55},
+                                         {"metarm", 1, 0.5}, {"metarm", 8, 0.65}});
+  write_results(run + "/eval/none", {{"greedy", 1, 0.4}, {"voting", 8, 0.45}, {"metarm", 8, 0.5}});
+  const std::string r = write_report(run);
+  std::ifstream in(run + "/report.md");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), r);
+  EXPECT_TRUE(has(r, "| sft | 0.500 | 0.750 | 0.125 |")) << r;
+  EXPECT_TRUE(has(r, "| rft | 0.600 |")) << r;
+  EXPECT_TRUE(has(r, "| 8 | 0.550 | 0.650 | 0.750 |")) << r;
+  EXPECT_TRUE(has(r, "| none | 0.400 | 0.450 | 0.500 | 0.125 |")) << r;
+  EXPECT_FALSE(has(r, "| given |")) << r;  // not evaluated: no row
+  EXPECT_TRUE(has(r, "| RFT above the warm-up (SFT) model | **yes** (0.600 > 0.500) |")) << r;
+  EXPECT_TRUE(has(r, "| GRPO at least RFT | **yes** (0.600 >= 0.600) |")) << r;
+  EXPECT_TRUE(has(r, "| Voting@8 above greedy | **no** (0.550 vs 0.600) |")) << r;
+  EXPECT_TRUE(has(r, "| MetaRM@8 at least Voting@8 | **yes** (0.650 >= 0.550) |")) << r;
+  EXPECT_TRUE(has(r, "| generated principles above none (Voting@8) | **yes** (0.550 > 0.450) |")) << r;
+  EXPECT_TRUE(has(r, "moves an accuracy by 0.025")) << r;  // 1 / 40 items
+}
+
+TEST(Report, MissingStagesAreNotMeasured) {
+  test::TempDir tmp;
+  const std::string run = tmp.path().string();
+  write_results(run + "/eval/generate", {{"greedy", 1, 0.6}, {"voting", 4, 0.7}});
+  const std::string r = write_report(run);
+  EXPECT_FALSE(has(r, "Accuracy by stage")) << r;
+  EXPECT_TRUE(has(r, "| RFT above the warm-up (SFT) model | not measured |")) << r;
+  EXPECT_TRUE(has(r, "| Voting@4 above greedy | **yes** (0.700 > 0.600) |")) << r;
+}
+
+TEST(Report, NoResultsOrMalformedResultsAreErrors) {
+  test::TempDir tmp;
+  const std::string run = tmp.path().string();
+  EXPECT_TRUE(has(test::error_of([&] { write_report(run); }), "no eval results")) << run;
+  EXPECT_FALSE(fs::exists(run + "/report.md"));
+  fs::create_directories(run + "/eval/none");
+  std::ofstream(run + "/eval/none/results.json") << "{\"methods\": [";
+  const std::string e = test::error_of([&] { write_report(run); });
+  EXPECT_TRUE(has(e, run + "/eval/none/results.json: not a results file")) << e;
+  EXPECT_FALSE(fs::exists(run + "/report.md"));
+}
+
+}  // namespace
+}  // namespace spct
