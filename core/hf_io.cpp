@@ -1,7 +1,10 @@
 #include "core/hf_io.h"
 
 #include <c10/core/GradMode.h>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/byte_tokenizer.h"
@@ -97,6 +100,29 @@ void load_weights(Transformer& model, const fs::path& dir) {
   }
 }
 
+// HF generate() stops at generation_config.json's eos_token_id (one id or a list), which chat models
+// use for their end-of-turn token (<|im_end|>, <|eot_id|>); config.json may name only one.
+void add_generation_eos(ModelConfig& config, const fs::path& path) {
+  if (!fs::exists(path)) return;
+  nlohmann::json j;
+  try {
+    std::ifstream in(path);
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw_error(path.string(), ": not valid JSON: ", e.what());
+  }
+  if (!j.is_object() || !j.contains("eos_token_id") || j["eos_token_id"].is_null()) return;
+  const nlohmann::json ids = j["eos_token_id"].is_array() ? j["eos_token_id"] : nlohmann::json::array({j["eos_token_id"]});
+  for (const auto& id : ids) {
+    SPCT_CHECK(id.is_number_integer(), path.string(), ": field 'eos_token_id' must be an integer or a list of integers");
+    const int64_t v = id.get<int64_t>();
+    SPCT_CHECK(v >= 0 && v < config.vocab_size, path.string(), ": field 'eos_token_id': ", v,
+               " is outside the vocabulary (", config.vocab_size, ")");
+    if (std::find(config.eos_token_ids.begin(), config.eos_token_ids.end(), v) == config.eos_token_ids.end())
+      config.eos_token_ids.push_back(v);
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Transformer> load_model(const std::string& path, const LoadOptions& opt) {
@@ -104,7 +130,8 @@ std::unique_ptr<Transformer> load_model(const std::string& path, const LoadOptio
   if (path == "tiny") {
     ModelConfig config = ModelConfig::tiny(ByteTokenizer::kVocabSize);
     config.bos_token_id = ByteTokenizer::kBos;
-    config.eos_token_ids = {ByteTokenizer::kEos};
+    // <|end|> closes a chat turn (what a trained judge writes last), like Llama-3's <|eot_id|>.
+    config.eos_token_ids = {ByteTokenizer::kEos, ByteTokenizer::kEnd};
     config.pad_token_id = ByteTokenizer::kPad;
     config.num_labels = opt.num_labels;
     auto model = std::make_unique<Transformer>(std::move(config), at::TensorOptions());
@@ -115,6 +142,7 @@ std::unique_ptr<Transformer> load_model(const std::string& path, const LoadOptio
   const fs::path dir(path);
   SPCT_CHECK(fs::is_directory(dir), path, ": not a model directory (or 'tiny')");
   ModelConfig config = ModelConfig::load((dir / "config.json").string());
+  add_generation_eos(config, dir / "generation_config.json");
   // Weights are read on the CPU in float32-or-stored dtype, then moved once.
   auto model = std::make_unique<Transformer>(std::move(config), at::TensorOptions().dtype(opt.dtype));
   load_weights(*model, dir);

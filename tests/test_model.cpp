@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/byte_tokenizer.h"
 #include "core/error.h"
 #include "core/file_util.h"
 #include "core/hf_io.h"
@@ -126,6 +127,28 @@ TEST(ModelDir, ShardIndexPointingOutsideTheDirectoryIsRefused) {
   idx["weight_map"]["model.norm.weight"] = "../evil.safetensors";
   std::ofstream(dir + "/model.safetensors.index.json") << idx.dump();
   EXPECT_NE(error_of([&] { load_model(dir); }).find("leaves the model directory"), std::string::npos);
+}
+
+// A judge's trajectory ends its chat turn: generation must stop at the end-of-turn token too, as HF
+// generate() does with generation_config.json's eos_token_id list.
+TEST(ModelDir, GenerationConfigEosIdsAreStopIds) {
+  auto tiny = load_model("tiny");
+  EXPECT_EQ(tiny->config().eos_token_ids, (std::vector<int64_t>{ByteTokenizer::kEos, ByteTokenizer::kEnd}));
+  test::TempDir tmp;
+  const std::string dir = tmp.file("m");
+  fs::copy(test::fixture_model("qwen2"), dir);
+  const auto before = load_model(dir)->config().eos_token_ids;
+  std::ofstream(dir + "/generation_config.json") << "{\"eos_token_id\": [5, 7]}";
+  std::vector<int64_t> want = before;
+  for (int64_t id : {5, 7})
+    if (std::find(want.begin(), want.end(), id) == want.end()) want.push_back(id);
+  EXPECT_EQ(load_model(dir)->config().eos_token_ids, want);
+  std::ofstream(dir + "/generation_config.json") << "{\"eos_token_id\": \"x\"}";
+  std::string msg = error_of([&] { load_model(dir); });
+  EXPECT_NE(msg.find("generation_config.json: field 'eos_token_id'"), std::string::npos) << msg;
+  std::ofstream(dir + "/generation_config.json") << "{\"eos_token_id\": [5,";
+  msg = error_of([&] { load_model(dir); });
+  EXPECT_NE(msg.find("generation_config.json: not valid JSON"), std::string::npos) << msg;
 }
 
 TEST(Export, RefusesToOverwriteANonEmptyDirectory) {
