@@ -1,5 +1,6 @@
 #include "trainer/trainer.h"
 
+#include <c10/core/GradMode.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
@@ -184,7 +185,7 @@ double StageTrainer::apply_gradients(bool advance) {
               "); update skipped (", skipped_, " so far)");
   } else {
     optimizer_.step(lr());
-    if (!owners_.empty()) broadcast_from_owners(dist_, params_, owners_);
+    if (!owners_.empty() && dist_.world_size() > 1) broadcast_from_owners(dist_, params_, owners_);
   }
   zero_grad(params_);
   if (advance) ++step_;
