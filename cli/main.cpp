@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/options.h"
+#include "core/cpu_runtime.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   for (const auto& c : registry()) {
     if (c.name != name) continue;
+    spct::tune_cpu_runtime();
     try {
       return c.run(args);
     } catch (const spct::Error& e) {
