@@ -83,6 +83,7 @@ int run_generate(const std::vector<std::string>& args) {
     if (!given("seed")) sp.seed = static_cast<uint64_t>(cfg.rollout.seed);
     if (!given("memory-budget-gb")) eo.memory_budget_gb = cfg.rollout.memory_budget_gb;
     if (!given("max-batch-size")) eo.max_batch_size = cfg.rollout.max_batch_size;
+    if (!given("cuda-graphs")) eo.cuda_graphs = cfg.rollout.cuda_graphs;
   }
   SPCT_CHECK(!model_path.empty(), "spct generate: no model: pass --model or --config with model.path");
   SPCT_CHECK(vm->count("prompt") + vm->count("prompt-ids") + vm->count("input") == 1,

@@ -96,6 +96,7 @@ struct RolloutSection {
   int max_batch_size = 64;
   int seed = -1;  // -1 in YAML: resolved to the top-level seed at load
   std::string templates;  // YAML file replacing judge prompt templates; empty = built-in
+  bool cuda_graphs = true;  // decode steps replayed as CUDA graphs (CUDA builds, device cuda)
 
   template <class V>
   void visit(V& v) {
@@ -107,6 +108,7 @@ struct RolloutSection {
     v("max_batch_size", max_batch_size);
     v("seed", seed);
     v("templates", templates);
+    v("cuda_graphs", cuda_graphs);
   }
 };
 

@@ -1,10 +1,12 @@
 #include "rewards/judge.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/random.h"
 #include "core/tokenizer/chat_template.h"
 #include "rollout/generate.h"
@@ -47,9 +49,17 @@ std::vector<std::vector<Trajectory>> sample_trajectories(const Transformer& grm,
   sp.max_new_tokens = options.max_new_tokens;
   if (tokenizer.eos_id() >= 0) sp.stop_ids.push_back(tokenizer.eos_id());
   for (int64_t id : grm.config().eos_token_ids) sp.stop_ids.push_back(id);
-  const size_t batch = static_cast<size_t>(std::max<int64_t>(1, options.batch_size));
-  for (size_t start = 0; start < requests.size(); start += batch) {
-    const size_t end = std::min(requests.size(), start + batch);
+  // Continuous batching over `batch_size` slots; requests go to the engine in chunks so that a long
+  // sampling phase (RFT, meta RM, eval) reports progress.
+  EngineOptions engine;
+  engine.max_batch_size = std::max<int64_t>(1, options.batch_size);
+  engine.memory_budget_gb = options.memory_budget_gb;
+  engine.cuda_graphs = options.cuda_graphs;
+  const size_t chunk = static_cast<size_t>(engine.max_batch_size) * 8;
+  const auto started = std::chrono::steady_clock::now();
+  int64_t new_tokens = 0;
+  for (size_t start = 0; start < requests.size(); start += chunk) {
+    const size_t end = std::min(requests.size(), start + chunk);
     std::vector<std::vector<int32_t>> prompts;
     std::vector<uint64_t> seeds;
     for (size_t r = start; r < end; ++r) {
@@ -57,13 +67,19 @@ std::vector<std::vector<Trajectory>> sample_trajectories(const Transformer& grm,
       prompts.push_back(out[i][s].prompt_ids);
       seeds.push_back(splitmix64(splitmix64(options.seed ^ splitmix64(id_of(i))) + static_cast<uint64_t>(s)));
     }
-    const auto gens = generate(grm, prompts, sp, seeds);
+    const auto gens = generate(grm, prompts, sp, seeds, engine);
     for (size_t r = start; r < end; ++r) {
       const auto [i, s] = requests[r];
       Trajectory& t = out[i][s];
       t.tokens = gens[r - start].tokens;
       t.text = tokenizer.decode(t.tokens, /*skip_special=*/true);
       t.parse = parse_scores(t.text, static_cast<int>(items[i].responses.size()));
+      new_tokens += static_cast<int64_t>(t.tokens.size());
+    }
+    if (requests.size() > chunk) {
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      log::info("judge: ", end, "/", requests.size(), " trajectories, ", static_cast<int64_t>(new_tokens / s),
+                " tokens/s, ETA ", static_cast<int64_t>(s / end * (requests.size() - end)), " s");
     }
   }
   return out;

@@ -24,7 +24,9 @@ struct JudgeOptions {
   double top_p = 1.0;
   int64_t top_k = 0;
   int64_t max_new_tokens = 512;
-  int64_t batch_size = 16;  // sequences per generation batch
+  int64_t batch_size = 16;  // sequences decoded together (continuous batching slots)
+  double memory_budget_gb = 8.0;  // rollout KV cache + workspaces (rollout.memory_budget_gb)
+  bool cuda_graphs = true;        // rollout.cuda_graphs
   uint64_t seed = 0;
 };
 

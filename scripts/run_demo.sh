@@ -7,6 +7,6 @@
 #   SPCT_RUN_DIR=runs/demo7 bash scripts/run_demo.sh --set seed=7
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bash "$root/scripts/setup.sh"
+SPCT_BUILD_TARGET=spct bash "$root/scripts/setup.sh"  # the demo needs the spct binary only
 cd "$root"
 exec bash scripts/demo.sh "${SPCT_BUILD_DIR:-$root/build}/spct" "${SPCT_RUN_DIR:-runs/demo}" "$@"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the build dependencies (Debian packages) and builds spct in Release mode into build/.
 # Idempotent: a second run installs nothing and rebuilds only what changed.
-# Usage: scripts/setup.sh [extra cmake -D options]
+# Usage: scripts/setup.sh [extra cmake -D options]; SPCT_BUILD_TARGET=spct builds that target only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/install_deps.sh"
@@ -13,5 +13,5 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 elif [ $# -gt 0 ]; then
   cmake -S "$root" -B "$build" "$@"
 fi
-cmake --build "$build" -j "$(nproc)"
-echo "setup: built $build/spct"
+cmake --build "$build" -j "$(nproc)" ${SPCT_BUILD_TARGET:+--target "$SPCT_BUILD_TARGET"}
+echo "setup: built ${SPCT_BUILD_TARGET:-everything} in $build"

@@ -54,6 +54,8 @@ rewards::JudgeOptions stage_judge_options(const RunConfig& config, PrincipleMode
   o.top_k = config.rollout.top_k;
   o.max_new_tokens = config.rollout.max_new_tokens;
   o.batch_size = config.rollout.max_batch_size;
+  o.memory_budget_gb = config.rollout.memory_budget_gb;
+  o.cuda_graphs = config.rollout.cuda_graphs;
   o.seed = static_cast<uint64_t>(config.rollout.seed);
   if (!config.rollout.templates.empty()) o.prompt.templates = rewards::load_templates(config.rollout.templates);
   const std::string chat = name_of(config.model.chat_template);
