@@ -9,15 +9,14 @@ spct=${1:?usage: demo.sh SPCT_BINARY RUN_DIR [--small] [spct run options]}
 run=${2:?usage: demo.sh SPCT_BINARY RUN_DIR [--small] [spct run options]}
 shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
-sizes=(--train 600 --test 150 --general 300)
+sizes=(--train 600 --test 100 --general 300)
 small=()
 if [ "${1:-}" = "--small" ]; then
   shift
   sizes=(--train 24 --test 12 --general 24)
   small=(--set sft.steps=3 --set rft.steps=2 --set grpo.steps=2 --set metarm.steps=2 --set eval.k=[1,2]
          --set sft.warmup_steps=0 --set rft.warmup_steps=0 --set metarm.warmup_steps=0
-         --set rollout.max_new_tokens=48 --set metarm.samples_per_item=1
-         --set "rft.trajectories=$run/data/teacher_rft.jsonl")  # an untrained model samples nothing correct
+         --set rollout.max_new_tokens=48)
 fi
 data=$run/data
 templates=$root/configs/demo_templates.yaml
@@ -28,15 +27,18 @@ if [ ! -f "$data/done" ]; then
       --mode "$mode" --templates "$templates" --correct-rate 0.8
   done
   cat "$data"/teacher_{generate,given,none}.jsonl > "$data/teacher.jsonl"
-  # External trajectories for RFT (rft.trajectories), non-hinted and hinted: --small uses them.
-  "$spct" data teacher --data "$data/train.jsonl" --out "$data/teacher_hinted.jsonl" --seed 3 --samples 1 \
+  # RFT's sampled trajectories (rft.trajectories): N_RFT = 3 non-hinted and 1 hinted per item.
+  "$spct" data teacher --data "$data/train.jsonl" --out "$data/teacher_plain.jsonl" --seed 3 --samples 3 \
+    --templates "$templates" --correct-rate 0.8
+  "$spct" data teacher --data "$data/train.jsonl" --out "$data/teacher_hinted.jsonl" --seed 4 --samples 1 \
     --hinted --templates "$templates" --correct-rate 0.8
-  cat "$data/teacher_generate.jsonl" "$data/teacher_hinted.jsonl" > "$data/teacher_rft.jsonl"
+  cat "$data/teacher_plain.jsonl" "$data/teacher_hinted.jsonl" > "$data/teacher_rft.jsonl"
   touch "$data/done"
 fi
 "$spct" run "$root/configs/demo.yaml" --set "run_dir=$run" --set "rollout.templates=$templates" \
   --set "data.train=$data/train.jsonl" --set "data.test=$data/test.jsonl" \
-  --set "data.general_sft=$data/general_sft.jsonl" --set "data.teacher=$data/teacher.jsonl" "${small[@]}" "$@"
+  --set "data.general_sft=$data/general_sft.jsonl" --set "data.teacher=$data/teacher.jsonl" \
+  --set "rft.trajectories=$data/teacher_rft.jsonl" "${small[@]}" "$@"
 if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
   /usr/bin/python3 "$root/scripts/plot_report.py" "$run"
 else
