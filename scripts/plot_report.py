@@ -48,9 +48,20 @@ def bars(ax, labels, values, color):
     ax.set_xticklabels(labels)
 
 
+def found(run, names, pattern):
+    """(name, results) for each name whose results file exists; pattern has {run} and {name}."""
+    pairs = [(n, load(pattern.format(run=run, name=n))) for n in names]
+    return [(n, r) for n, r in pairs if r]
+
+
+def save(fig, out):
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    print("plot_report: wrote", out)
+
+
 def plot_stages(run, out):
-    stages = [(s, load(f"{run}/eval/stages/{s}/results.json")) for s in ("sft", "rft", "grpo")]
-    stages = [(s, r) for s, r in stages if r]
+    stages = found(run, ("sft", "rft", "grpo"), "{run}/eval/stages/{name}/results.json")
     if not stages:
         return print("plot_report: no by-stage results (eval.by_stage: true); skipped", out)
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -58,9 +69,7 @@ def plot_stages(run, out):
     ax.set_ylabel("accuracy (greedy)")
     ax.set_ylim(0, 1.05)
     ax.set_title("Accuracy by stage (test split)")
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    print("plot_report: wrote", out)
+    save(fig, out)
 
 
 def plot_k(run, out):
@@ -81,14 +90,11 @@ def plot_k(run, out):
     ax.set_title("Inference-time scaling (test split)")
     ax.grid(True, alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    print("plot_report: wrote", out)
+    save(fig, out)
 
 
 def plot_modes(run, out):
-    modes = [(m, load(f"{run}/eval/{m}/results.json")) for m in ("generate", "given", "none")]
-    modes = [(m, r) for m, r in modes if r]
+    modes = found(run, ("generate", "given", "none"), "{run}/eval/{name}/results.json")
     if not modes:
         return print("plot_report: no eval results; skipped", out)
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -103,9 +109,7 @@ def plot_modes(run, out):
     ax.set_ylabel("accuracy")
     ax.set_title("Principle modes (test split, largest k)")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    print("plot_report: wrote", out)
+    save(fig, out)
 
 
 def main():

@@ -37,4 +37,6 @@ for path in paths:
             assert v is None or (0.0 <= v <= 1.0 and not math.isnan(v)), (path, m["method"], m["k"], key, v)
 print("demo_test: results in range:", len(paths), "files")
 PY
+/usr/bin/python3 "$root/scripts/compare_runs.py" "$run" | grep -q "^| $run | [01]\.[0-9]* |" ||
+  fail "scripts/compare_runs.py printed no row for the run"
 echo "demo_test: ok"
