@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include "cli/command.h"
 #include "cli/config_options.h"
@@ -18,18 +17,9 @@ namespace {
 
 std::vector<int> parse_ks(const std::string& text) {
   std::vector<int> ks;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    size_t used = 0;
-    int k = 0;
-    try {
-      k = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    SPCT_CHECK(used == item.size() && k >= 1, "spct eval: --k: '", item, "' is not a positive integer");
-    ks.push_back(k);
+  for (int64_t k : parse_int_list(text, "spct eval: --k")) {
+    SPCT_CHECK(k >= 1 && k <= 1 << 20, "spct eval: --k: '", k, "' is not a positive integer");
+    ks.push_back(static_cast<int>(k));
   }
   SPCT_CHECK(!ks.empty(), "spct eval: --k is empty");
   return ks;

@@ -2,7 +2,6 @@
 // line (printed) or many from JSONL (--input, one request a line; --output, one sample a line).
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli/command.h"
 #include "cli/config_options.h"
@@ -21,17 +20,9 @@ namespace {
 
 std::vector<int32_t> parse_ids(const std::string& text) {
   std::vector<int32_t> ids;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      size_t used = 0;
-      const long v = std::stol(item, &used);
-      SPCT_CHECK(used == item.size() || item.find_first_not_of(" ", used) == std::string::npos, "");
-      ids.push_back(static_cast<int32_t>(v));
-    } catch (const std::exception&) {
-      throw_error("spct generate: --prompt-ids: '", item, "' is not an integer");
-    }
+  for (int64_t id : parse_int_list(text, "spct generate: --prompt-ids")) {
+    SPCT_CHECK(id >= INT32_MIN && id <= INT32_MAX, "spct generate: --prompt-ids: '", id, "' is not a token id");
+    ids.push_back(static_cast<int32_t>(id));
   }
   return ids;
 }

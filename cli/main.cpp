@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "cli/command.h"
 #include "cli/options.h"
@@ -50,6 +51,23 @@ void print_help() {
 }
 
 }  // namespace
+std::vector<int64_t> parse_int_list(const std::string& text, const std::string& what) {
+  std::vector<int64_t> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t used = 0;
+    try {
+      out.push_back(std::stoll(item, &used));
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    SPCT_CHECK(used > 0 && item.find_first_not_of(' ', used) == std::string::npos, what, ": '", item,
+               "' is not an integer");
+  }
+  return out;
+}
+
 }  // namespace spct::cli
 
 int main(int argc, char** argv) {

@@ -2,6 +2,7 @@
 // errors that name the command.
 #pragma once
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,5 +17,8 @@ std::optional<po::variables_map> parse_options(const std::string& command, const
                                                po::options_description desc,
                                                const std::vector<std::string>& args,
                                                const po::positional_options_description* positional = nullptr);
+
+// "5,6, 7" -> {5, 6, 7}. Throws spct::Error "<what>: 'x' is not an integer" for a bad item.
+std::vector<int64_t> parse_int_list(const std::string& text, const std::string& what);
 
 }  // namespace spct::cli

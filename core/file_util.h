@@ -1,7 +1,8 @@
-// Small filesystem helpers shared by the writers: atomic replace of a file.
+// Small filesystem helpers: atomic replace of a file, reading a text or JSON file.
 #pragma once
 #include <functional>
 #include <iosfwd>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 namespace spct {
@@ -11,5 +12,7 @@ namespace spct {
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write);
 
 std::string read_text_file(const std::string& path);  // throws spct::Error naming the file
+// The file parsed as JSON; throws spct::Error "<path>: not valid JSON: ..." (or cannot open).
+nlohmann::json read_json_file(const std::string& path);
 
 }  // namespace spct

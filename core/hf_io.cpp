@@ -3,7 +3,6 @@
 #include <c10/core/GradMode.h>
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -41,12 +40,7 @@ std::map<std::string, std::string> weight_files(const fs::path& dir) {
   const fs::path index = dir / "model.safetensors.index.json";
   std::map<std::string, std::string> where;
   if (fs::exists(index)) {
-    json j;
-    try {
-      j = json::parse(read_text_file(index.string()));
-    } catch (const json::parse_error& e) {
-      throw_error(index.string(), ": not valid JSON: ", e.what());
-    }
+    json j = read_json_file(index.string());
     SPCT_CHECK(j.is_object() && j.contains("weight_map") && j["weight_map"].is_object(), index.string(),
                ": missing object field 'weight_map'");
     for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
@@ -104,13 +98,7 @@ void load_weights(Transformer& model, const fs::path& dir) {
 // use for their end-of-turn token (<|im_end|>, <|eot_id|>); config.json may name only one.
 void add_generation_eos(ModelConfig& config, const fs::path& path) {
   if (!fs::exists(path)) return;
-  nlohmann::json j;
-  try {
-    std::ifstream in(path);
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw_error(path.string(), ": not valid JSON: ", e.what());
-  }
+  const nlohmann::json j = read_json_file(path.string());
   if (!j.is_object() || !j.contains("eos_token_id") || j["eos_token_id"].is_null()) return;
   const nlohmann::json ids = j["eos_token_id"].is_array() ? j["eos_token_id"] : nlohmann::json::array({j["eos_token_id"]});
   for (const auto& id : ids) {

@@ -210,16 +210,7 @@ ModelConfig ModelConfig::from_hf_json(const json& j, const std::string& origin) 
   return c;
 }
 
-ModelConfig ModelConfig::load(const std::string& path) {
-  const std::string text = read_text_file(path);
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw_error(path, ": not valid JSON: ", e.what());
-  }
-  return from_hf_json(j, path);
-}
+ModelConfig ModelConfig::load(const std::string& path) { return from_hf_json(read_json_file(path), path); }
 
 void ModelConfig::validate(const std::string& origin) const {
   auto positive = [&](int64_t v, const char* key) {

@@ -9,7 +9,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "core/tokenizer/chat_template.h"
-#include "rollout/generate.h"
+#include "rollout/engine.h"
 
 namespace spct::rewards {
 
@@ -51,27 +51,29 @@ std::vector<std::vector<Trajectory>> sample_trajectories(const Transformer& grm,
   for (int64_t id : grm.config().eos_token_ids) sp.stop_ids.push_back(id);
   // Continuous batching over `batch_size` slots; requests go to the engine in chunks so that a long
   // sampling phase (RFT, meta RM, eval) reports progress.
-  EngineOptions engine;
-  engine.max_batch_size = std::max<int64_t>(1, options.batch_size);
-  engine.memory_budget_gb = options.memory_budget_gb;
-  engine.cuda_graphs = options.cuda_graphs;
-  const size_t chunk = static_cast<size_t>(engine.max_batch_size) * 8;
+  // One engine for every chunk: its device buffers and captured CUDA graphs are reused.
+  EngineOptions eo;
+  eo.max_batch_size = std::max<int64_t>(1, options.batch_size);
+  eo.memory_budget_gb = options.memory_budget_gb;
+  eo.cuda_graphs = options.cuda_graphs;
+  RolloutEngine engine(grm, eo);
+  const size_t chunk = static_cast<size_t>(eo.max_batch_size) * 8;
   const auto started = std::chrono::steady_clock::now();
   int64_t new_tokens = 0;
   for (size_t start = 0; start < requests.size(); start += chunk) {
     const size_t end = std::min(requests.size(), start + chunk);
-    std::vector<std::vector<int32_t>> prompts;
-    std::vector<uint64_t> seeds;
+    std::vector<Request> batch;
     for (size_t r = start; r < end; ++r) {
       const auto [i, s] = requests[r];
-      prompts.push_back(out[i][s].prompt_ids);
-      seeds.push_back(splitmix64(splitmix64(options.seed ^ splitmix64(id_of(i))) + static_cast<uint64_t>(s)));
+      Request q{out[i][s].prompt_ids, sp, 1};
+      q.params.seed = splitmix64(splitmix64(options.seed ^ splitmix64(id_of(i))) + static_cast<uint64_t>(s));
+      batch.push_back(std::move(q));
     }
-    const auto gens = generate(grm, prompts, sp, seeds, engine);
+    const auto gens = engine.run(batch);
     for (size_t r = start; r < end; ++r) {
       const auto [i, s] = requests[r];
       Trajectory& t = out[i][s];
-      t.tokens = gens[r - start].tokens;
+      t.tokens = gens[r - start][0].tokens;
       t.text = tokenizer.decode(t.tokens, /*skip_special=*/true);
       t.parse = parse_scores(t.text, static_cast<int>(items[i].responses.size()));
       new_tokens += static_cast<int64_t>(t.tokens.size());

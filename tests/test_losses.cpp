@@ -15,17 +15,14 @@
 #include "core/hf_io.h"
 #include "core/torch_compat.h"
 #include "trainer/losses.h"
-#include "tests/test_util.h"
+#include "tests/loss_fixtures.h"
 
 namespace spct {
 namespace {
 
 using nlohmann::json;
-constexpr double kTol = 1e-6;
-
-json fixture(const std::string& name) {
-  return json::parse(read_text_file(test::source_path("tests/fixtures/losses/" + name)));
-}
+constexpr double kTol = test::kLossTol;
+using test::loss_fixture;
 
 void flatten(const json& j, std::vector<double>& values, std::vector<int64_t>& shape, size_t depth) {
   if (!j.is_array()) {
@@ -65,7 +62,7 @@ double value(const at::Tensor& t) { return t.item<double>(); }
 // ---- SFT ----------------------------------------------------------------------------------
 
 TEST(LossSft, MatchesReferenceWithMasking) {
-  const json f = fixture("sft.json");
+  const json f = loss_fixture("sft.json");
   at::Tensor logits = tensor_of(f["logits"], at::kFloat).requires_grad_(true);  // (B, T, V)
   const at::Tensor targets = tensor_of(f["targets"], at::kLong);                 // (B, T)
   const at::Tensor mask = tensor_of(f["mask"], at::kBool);                       // (B, T)
@@ -78,7 +75,7 @@ TEST(LossSft, MatchesReferenceWithMasking) {
 }
 
 TEST(LossSft, MeanFormEqualsSumOverNormalizer) {
-  const json f = fixture("sft.json");
+  const json f = loss_fixture("sft.json");
   const at::Tensor logp = logprobs_from_logits(tensor_of(f["logits"], at::kFloat), tensor_of(f["targets"], at::kLong));
   expect_near(value(sft_loss(logp, tensor_of(f["mask"], at::kBool))), f["loss"].get<double>(), "sft_loss");
 }
@@ -96,7 +93,7 @@ TEST(LossSft, InfiniteLogprobOnMaskedTokenStaysOut) {
 }
 
 TEST(LossSft, SumOverGlobalNormalizerAccumulatesLikeOneBatch) {
-  const json f = fixture("sft.json");
+  const json f = loss_fixture("sft.json");
   at::Tensor logits = tensor_of(f["logits"], at::kFloat).requires_grad_(true);
   const at::Tensor targets = tensor_of(f["targets"], at::kLong);
   const at::Tensor mask = tensor_of(f["mask"], at::kBool);
@@ -127,7 +124,7 @@ GrpoLossOptions options_of(const json& o) {
 }
 
 json grpo_case(const std::string& name) {
-  for (const json& c : fixture("grpo.json"))
+  for (const json& c : loss_fixture("grpo.json"))
     if (c["name"] == name) return c;
   throw_error("no GRPO fixture case ", name);
 }
@@ -246,7 +243,7 @@ TEST(LossGrpoAdvantages, StatsAndErrors) {
 // ---- BCE ----------------------------------------------------------------------------------
 
 TEST(LossBce, MatchesReference) {
-  const json f = fixture("bce.json");
+  const json f = loss_fixture("bce.json");
   at::Tensor logits = tensor_of(f["logits"], at::kFloat).requires_grad_(true);  // (N)
   const LossSum loss = bce_loss_sum(logits, tensor_of(f["labels"], at::kFloat));
   expect_sum_near(value(loss.sum), f["sum"].get<double>(), loss.normalizer, "sum");

@@ -13,17 +13,14 @@
 #include "core/file_util.h"
 #include "trainer/lr_schedule.h"
 #include "trainer/optimizer.h"
-#include "tests/test_util.h"
+#include "tests/loss_fixtures.h"
 
 namespace spct {
 namespace {
 
 using nlohmann::json;
-constexpr double kTol = 1e-6;
-
-json fixture(const std::string& name) {
-  return json::parse(read_text_file(test::source_path("tests/fixtures/losses/" + name)));
-}
+constexpr double kTol = test::kLossTol;
+using test::loss_fixture;
 
 // A flat JSON list of numbers as a tensor of the given shape and dtype.
 at::Tensor tensor_of(const json& flat, at::IntArrayRef shape, at::ScalarType dtype = at::kFloat) {
@@ -69,7 +66,7 @@ std::map<std::string, at::Tensor> state_map(const AdamW& opt) {
 }
 
 void check_reference(bool decay_1d, const std::string& key) {
-  const json f = fixture("adamw.json");
+  const json f = loss_fixture("adamw.json");
   const NamedTensors params = fixture_params(f, at::kFloat);
   AdamW opt(params, fixture_options(f, decay_1d));
   EXPECT_TRUE(opt.decays("w"));
@@ -94,7 +91,7 @@ TEST(AdamW, MatchesReferenceOverThreeStepsWithoutDecayOn1d) { check_reference(fa
 TEST(AdamW, MatchesReferenceOverThreeStepsDecayingEverything) { check_reference(true, "decay_all"); }
 
 TEST(AdamW, Bf16ParamsKeepFloat32MasterAndMatchFloat32Run) {
-  const json f = fixture("adamw.json");
+  const json f = loss_fixture("adamw.json");
   const NamedTensors bf16 = fixture_params(f, at::kBFloat16);  // fixture values are exact in bf16
   const NamedTensors f32 = fixture_params(f, at::kFloat);
   AdamW opt16(bf16, fixture_options(f, false));
@@ -118,7 +115,7 @@ TEST(AdamW, Bf16ParamsKeepFloat32MasterAndMatchFloat32Run) {
 }
 
 TEST(AdamW, StateRoundTripContinuesIdentically) {
-  const json f = fixture("adamw.json");
+  const json f = loss_fixture("adamw.json");
   const NamedTensors a = fixture_params(f, at::kBFloat16);
   AdamW opt_a(a, fixture_options(f, false));
   for (size_t step = 0; step < 2; ++step) {
@@ -140,7 +137,7 @@ TEST(AdamW, StateRoundTripContinuesIdentically) {
 }
 
 TEST(AdamW, LoadStateRejectsMismatchesAndChangesNothing) {
-  const json f = fixture("adamw.json");
+  const json f = loss_fixture("adamw.json");
   const NamedTensors params = fixture_params(f, at::kBFloat16);
   AdamW opt(params, fixture_options(f, false));
   auto with = [&](const std::string& name, const at::Tensor& t) {
@@ -168,7 +165,7 @@ TEST(AdamW, LoadStateRejectsMismatchesAndChangesNothing) {
 }
 
 TEST(AdamW, ShardUpdatesOnlyItsParameters) {
-  const json f = fixture("adamw.json");
+  const json f = loss_fixture("adamw.json");
   const NamedTensors params = fixture_params(f, at::kFloat);
   const at::Tensor b_before = params[1].second.detach().clone();
   AdamW shard({params[0]}, fixture_options(f, false));  // ZeRO-1 style: this rank owns "w"
@@ -207,7 +204,7 @@ NamedTensors clip_params(const json& f) {
 }
 
 TEST(ClipGradNorm, MatchesReference) {
-  const json f = fixture("clip.json");
+  const json f = loss_fixture("clip.json");
   for (const json& c : f["cases"]) {
     const NamedTensors params = clip_params(f);
     const GradNorm n = clip_grad_norm(params, c["max_norm"].get<double>());
@@ -219,7 +216,7 @@ TEST(ClipGradNorm, MatchesReference) {
 }
 
 TEST(ClipGradNorm, AllReduceReceivesTheSquaredNorm) {
-  const json f = fixture("clip.json");
+  const json f = loss_fixture("clip.json");
   const NamedTensors params = clip_params(f);
   double seen = 0.0;
   // Two ranks holding equal shards: the global squared norm doubles.
@@ -234,7 +231,7 @@ TEST(ClipGradNorm, AllReduceReceivesTheSquaredNorm) {
 }
 
 TEST(ClipGradNorm, NonFiniteNormIsReportedNotClipped) {
-  const json f = fixture("clip.json");
+  const json f = loss_fixture("clip.json");
   for (double bad : {double(INFINITY), double(NAN)}) {
     const NamedTensors params = clip_params(f);
     params[0].second.mutable_grad().index_put_({1}, bad);
@@ -248,7 +245,7 @@ TEST(ClipGradNorm, NonFiniteNormIsReportedNotClipped) {
 }
 
 TEST(ClipGradNorm, ZeroGradDropsGrads) {
-  const NamedTensors params = clip_params(fixture("clip.json"));
+  const NamedTensors params = clip_params(loss_fixture("clip.json"));
   zero_grad(params);
   for (const auto& [name, p] : params) EXPECT_FALSE(p.grad().defined()) << name;
   EXPECT_EQ(clip_grad_norm(params, 1.0).norm, 0.0);
@@ -257,7 +254,7 @@ TEST(ClipGradNorm, ZeroGradDropsGrads) {
 // ---- LR schedule -----------------------------------------------------------------------------
 
 TEST(LrSchedule, MatchesReference) {
-  for (const json& c : fixture("schedule.json")) {
+  for (const json& c : loss_fixture("schedule.json")) {
     LrScheduleOptions o;
     o.lr = c["options"]["lr"].get<double>();
     o.warmup_steps = c["options"]["warmup_steps"].get<int64_t>();

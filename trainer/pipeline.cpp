@@ -63,17 +63,24 @@ std::vector<Example> general_examples(const RunConfig& c, const Tokenizer& tok) 
   return read_chat_examples(c.data.general_sft, tok, chat == "auto" || chat == "none" ? "" : chat);
 }
 
+// The eval stage's judging: eval.temperature and eval.seed on top of the rollout settings.
+rewards::BenchmarkOptions eval_options(const RunConfig& c, PrincipleMode mode, std::vector<int> ks) {
+  rewards::BenchmarkOptions b;
+  b.ks = std::move(ks);
+  b.k_meta = c.eval.k_meta;
+  b.judge = stage_judge_options(c, mode);
+  b.judge.temperature = c.eval.temperature;
+  b.judge.seed = static_cast<uint64_t>(c.eval.seed);
+  return b;
+}
+
 // Greedy only (plus one sample per item), principles generated: the by-stage comparison.
 void eval_stage_models(const RunConfig& c, const Tokenizer& tok, const std::vector<rewards::RmItem>& items) {
   for (Stage s : {Stage::sft, Stage::rft, Stage::grpo}) {
     if (!stage_done(c, s)) continue;
     auto model = load_model(stage_model_dir(c, s), load_options(c));
-    rewards::BenchmarkOptions b;
-    b.ks = {1};
-    b.judge = stage_judge_options(c, PrincipleMode::generate);
-    b.judge.temperature = c.eval.temperature;
-    b.judge.seed = static_cast<uint64_t>(c.eval.seed);
-    const auto results = rewards::run_benchmark(*model, tok, nullptr, items, b);
+    const auto results =
+        rewards::run_benchmark(*model, tok, nullptr, items, eval_options(c, PrincipleMode::generate, {1}));
     rewards::write_results(results, stage_dir(c, Stage::eval) + "/stages/" + name_of(s),
                            {{"model", stage_model_dir(c, s)}, {"principle_mode", "generate"}, {"data", c.data.test},
                             {"items", items.size()}});
@@ -91,13 +98,7 @@ void run_eval_stage(const RunConfig& c, Dist& dist) {
     const auto items = rewards::read_rm_dataset(c.data.test);
     if (c.eval.by_stage) eval_stage_models(c, *tok, items);
     for (PrincipleMode mode : c.eval.principle_modes) {
-      rewards::BenchmarkOptions b;
-      b.ks = c.eval.k;
-      b.k_meta = c.eval.k_meta;
-      b.judge = stage_judge_options(c, mode);
-      b.judge.temperature = c.eval.temperature;
-      b.judge.seed = static_cast<uint64_t>(c.eval.seed);
-      const auto results = rewards::run_benchmark(*grm, *tok, meta.get(), items, b);
+      const auto results = rewards::run_benchmark(*grm, *tok, meta.get(), items, eval_options(c, mode, c.eval.k));
       const std::string out = stage_dir(c, Stage::eval) + "/" + name_of(mode);
       rewards::write_results(results, out, {{"model", grm_path}, {"principle_mode", name_of(mode)},
                                             {"data", c.data.test}, {"items", items.size()}});

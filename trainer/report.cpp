@@ -1,7 +1,6 @@
 #include "trainer/report.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
