@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/file_util.h"
+#include "trainer/report_plots.h"
 
 namespace spct {
 namespace {
@@ -73,7 +74,7 @@ std::string verdict(const Number& a, const Number& b, bool strict) {
 
 std::string write_report(const std::string& run_dir) {
   const std::string eval = run_dir + "/eval";
-  std::vector<std::pair<std::string, std::optional<json>>> stages, modes;
+  NamedResults stages, modes;
   for (const char* s : {"sft", "rft", "grpo"}) stages.emplace_back(s, read_results(eval + "/stages/" + s + "/results.json"));
   for (const char* m : {"generate", "given", "none"}) modes.emplace_back(m, read_results(eval + "/" + m + "/results.json"));
   const bool any_stage = std::any_of(stages.begin(), stages.end(), [](const auto& s) { return s.second.has_value(); });
@@ -140,6 +141,7 @@ std::string write_report(const std::string& run_dir) {
     r += buf;
   }
   write_file_atomic(run_dir + "/report.md", [&](std::ostream& o) { o << r; });
+  write_report_plots(run_dir, stages, modes);
   return r;
 }
 

@@ -8,5 +8,6 @@ target_sources(spct_core PRIVATE
   ${CMAKE_CURRENT_SOURCE_DIR}/trainer/metarm.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/trainer/pipeline.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/trainer/report.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/trainer/report_plots.cpp
 )
 target_sources(spct PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cli/cmd_train.cpp)
