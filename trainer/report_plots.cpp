@@ -71,7 +71,8 @@ struct Frame {
   int width() const { return right - left; }
 };
 
-// Title, legend row, axis labels, the accuracy grid and ticks; returns the plot area for the data.
+// Title, legend row, axis labels, the accuracy grid, ticks and the frame; returns the plot area.
+// The data goes on top, so a line at 0 stays visible over the axis.
 Frame begin_chart(Canvas& c, const std::string& title, const std::string& xlabel, const std::string& ylabel,
                   const std::vector<Legend>& legend) {
   const int th = Canvas::text_height(kText);
@@ -107,10 +108,9 @@ Frame begin_chart(Canvas& c, const std::string& title, const std::string& xlabel
   }
   c.text(12, (f.top + f.bottom) / 2, ylabel, kInk, kText, Align::center, /*vertical=*/true);
   c.text((f.left + f.right) / 2, c.height() - 8 - th, xlabel, kInk, kText, Align::center);
+  c.rect(f.left, f.top, f.right + 1, f.bottom + 1, kAxis);
   return f;
 }
-
-void end_chart(Canvas& c, const Frame& f) { c.rect(f.left, f.top, f.right + 1, f.bottom + 1, kAxis); }
 
 void x_tick(Canvas& c, const Frame& f, int x, const std::string& text) {
   c.fill_rect(x, f.bottom, x + 1, f.bottom + 6, kAxis);
@@ -144,7 +144,6 @@ void plot_stages(const NamedResults& stages, const std::string& out) {
     bar(c, f, mid - half, mid + half, value(stages[i].second, "greedy", 1), kBlue);
     x_tick(c, f, mid, stages[i].first);
   }
-  end_chart(c, f);
   c.write(out);
 }
 
@@ -176,7 +175,7 @@ void plot_k(const std::optional<json>& res, const std::string& out) {
   auto x_of = [&](int k) { return f.left + (std::log2(std::max(k, 1)) - lo) / (hi - lo) * f.width(); };
   for (int k : ks) {
     const int x = static_cast<int>(std::lround(x_of(k)));
-    c.fill_rect(x, f.top, x + 1, f.bottom, kGrid);
+    c.fill_rect(x, f.top + 1, x + 1, f.bottom, kGrid);
     x_tick(c, f, x, std::to_string(k));
   }
   if (greedy) c.line(f.left, f.y_of(*greedy), f.right, f.y_of(*greedy), kGray, 2, 3, 4);
@@ -187,7 +186,6 @@ void plot_k(const std::optional<json>& res, const std::string& out) {
              cv.style.color, 2, cv.style.dash_on, cv.style.dash_off);
     for (const auto& [k, v] : pts) marker(c, cv.style.marker, x_of(k), f.y_of(v), cv.style.color);
   }
-  end_chart(c, f);
   c.write(out);
 }
 
@@ -209,7 +207,6 @@ void plot_modes(const NamedResults& modes, const std::string& out) {
     }
     x_tick(c, f, static_cast<int>(std::lround(mid)), modes[i].first);
   }
-  end_chart(c, f);
   c.write(out);
 }
 
