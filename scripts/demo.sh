@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The SPCT demo on an existing build: makes the synthetic data and the teacher's trajectories
 # (once per run directory), runs `spct run configs/demo.yaml` (finished stages are skipped, an
-# interrupted one resumes), draws the plots and prints the report.
+# interrupted one resumes; its eval stage writes report.md and the PNG charts it links) and prints
+# the report.
 # Usage: scripts/demo.sh SPCT_BINARY RUN_DIR [--small] [spct run options, e.g. --set seed=7]
 #   --small: a few items and steps (what CI runs: every stage, not the effects).
 set -euo pipefail
@@ -39,10 +40,5 @@ fi
   --set "data.train=$data/train.jsonl" --set "data.test=$data/test.jsonl" \
   --set "data.general_sft=$data/general_sft.jsonl" --set "data.teacher=$data/teacher.jsonl" \
   --set "rft.trajectories=$data/teacher_rft.jsonl" "${small[@]}" "$@"
-if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
-  /usr/bin/python3 "$root/scripts/plot_report.py" "$run"
-else
-  echo "demo: python3-matplotlib is missing, no plots (scripts/install_deps.sh installs it)"
-fi
 echo
 cat "$run/report.md"

@@ -18,11 +18,11 @@ done
 for section in "Accuracy by stage" "Inference-time scaling" "Principle modes" "The paper's findings"; do
   grep -q "$section" "$run/report.md" || fail "report.md has no section '$section'"
 done
-if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
-  for png in report_stages report_k report_modes; do
-    [ -s "$run/$png.png" ] || fail "plot $png.png is missing"
-  done
-fi
+for png in report_stages report_k report_modes; do  # drawn by spct itself (trainer/report_plots.h)
+  [ -s "$run/$png.png" ] || fail "plot $png.png is missing"
+  [ "$(head -c 8 "$run/$png.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$png.png is not a PNG"
+  grep -qF "]($png.png)" "$run/report.md" || fail "report.md does not link $png.png"
+done
 /usr/bin/python3 - "$run" <<'PY' || fail "results out of range"
 import json, math, sys
 run = sys.argv[1]
