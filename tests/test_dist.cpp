@@ -103,6 +103,35 @@ TEST(Dist, SingleTensorSumAndMax) {
   expect_same(max, want_max, "max");
 }
 
+// Non-blocking sums: several in flight at once (f32, bf16, f64, an empty one), polled, finished
+// in another order than started, and a blocking collective issued while they are in flight.
+TEST(Dist, StartAllReduceSumInFlight) {
+  Dist& d = *g_dist;
+  const std::vector<Spec> specs = {{{1000}, at::kFloat}, {{37}, at::kBFloat16}, {{0}, at::kFloat}, {{5}, at::kDouble}};
+  std::vector<at::Tensor> flats;
+  std::vector<std::unique_ptr<Dist::ReduceRequest>> requests;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    flats.push_back(on_device(rank_values(d.rank(), specs[i].shape, specs[i].dtype, 40 + i)));
+    requests.push_back(d.start_all_reduce_sum(flats.back()));
+  }
+  at::Tensor blocking = on_device(rank_values(d.rank(), {3}, at::kFloat, 49));
+  d.all_reduce_sum(blocking);
+  for (auto& r : requests) (void)r->poll();
+  for (size_t k = requests.size(); k-- > 0;) requests[k]->finish();
+  for (size_t i = 0; i < specs.size(); ++i) {
+    at::Tensor want = at::zeros(specs[i].shape, at::kDouble);
+    for (int r = 0; r < d.world_size(); ++r) want += rank_values(r, specs[i].shape, specs[i].dtype, 40 + i).to(at::kDouble);
+    expect_same(flats[i], want.to(specs[i].dtype), "request " + std::to_string(i));
+  }
+  at::Tensor want = at::zeros({3}, at::kDouble);
+  for (int r = 0; r < d.world_size(); ++r) want += rank_values(r, {3}, at::kFloat, 49).to(at::kDouble);
+  expect_same(blocking, want.to(at::kFloat), "blocking all-reduce between them");
+  // Only contiguous 1-D tensors of a reducible dtype.
+  EXPECT_THROW(d.start_all_reduce_sum(on_device(at::zeros({2, 2}))), Error);
+  EXPECT_THROW(d.start_all_reduce_sum(on_device(at::zeros({4})).slice(0, 0, 4, 2)), Error);
+  EXPECT_THROW(d.start_all_reduce_sum(on_device(at::ones({3}, at::kBool))), Error);
+}
+
 TEST(Dist, RejectsUnsupportedDtypesAndScalars) {
   Dist& d = *g_dist;
   at::Tensor flags = on_device(at::ones({3}, at::kBool));

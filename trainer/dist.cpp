@@ -75,6 +75,30 @@ void Dist::all_reduce_max(at::Tensor& tensor) {
   reduce_buckets(one, ReduceOp::max);
 }
 
+namespace {
+class FinishedRequest final : public Dist::ReduceRequest {
+ public:
+  bool poll() override { return true; }
+  void finish() override {}
+};
+}  // namespace
+
+std::unique_ptr<Dist::ReduceRequest> Dist::start_all_reduce_sum(const at::Tensor& flat) {
+  check_on_device(flat, "start_all_reduce_sum", 0);
+  SPCT_CHECK(flat.dim() == 1 && flat.is_contiguous(), "start_all_reduce_sum needs a contiguous 1-D tensor, got sizes ",
+             flat.sizes(), flat.is_contiguous() ? "" : " (not contiguous)");
+  SPCT_CHECK(reducible(flat.scalar_type()), "start_all_reduce_sum: dtype ", flat.scalar_type(),
+             " is not supported (float, double, bfloat16, half, int32, int64)");
+  return start_reduce_flat(flat);
+}
+
+std::unique_ptr<Dist::ReduceRequest> Dist::start_reduce_flat(const at::Tensor& flat) {
+  at::Tensor t = flat;
+  c10::NoGradGuard no_grad;
+  if (t.numel() > 0) reduce_flat(t, ReduceOp::sum);
+  return std::make_unique<FinishedRequest>();
+}
+
 // Buckets hold tensors of one dtype in their original order, so every rank builds the same ones.
 void Dist::reduce_buckets(std::vector<at::Tensor>& tensors, ReduceOp op) {
   std::vector<at::ScalarType> dtypes;

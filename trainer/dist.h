@@ -50,6 +50,23 @@ class Dist {
   void all_reduce_sum(std::vector<at::Tensor>& tensors);
   void all_reduce_sum(at::Tensor& tensor);
   void all_reduce_max(at::Tensor& tensor);
+
+  // A sum started by start_all_reduce_sum and still to be completed. finish() waits for it: the
+  // tensor then holds the sum (NcclDist: for work queued on the compute stream after finish();
+  // the host does not wait). poll() moves it on (MPI progresses a non-blocking collective only
+  // inside MPI calls) and says whether it is done. A request destroyed unfinished finishes first.
+  class ReduceRequest {
+   public:
+    virtual ~ReduceRequest() = default;
+    virtual bool poll() = 0;
+    virtual void finish() = 0;
+  };
+  // Starts summing `flat` (contiguous, 1-D, on device(), a reducible dtype) across ranks and
+  // returns without waiting. `flat` must stay alive and untouched until finish(). Like every
+  // collective, all ranks start the same reductions in the same order. MpiDist: MPI_Iallreduce
+  // (bf16/f16 through an f32 copy, rounded once at finish); NcclDist: ncclAllReduce on a
+  // communication stream, after the work queued so far on the compute stream; LocalDist: nothing.
+  std::unique_ptr<ReduceRequest> start_all_reduce_sum(const at::Tensor& flat);
   // Overwrites every tensor with root's (parameters at start).
   void broadcast(std::vector<at::Tensor>& tensors, int root);
   // Every rank's tensor concatenated along dim 0 in rank order. First dims may differ per rank;
@@ -70,6 +87,9 @@ class Dist {
   virtual void broadcast_flat(at::Tensor& flat, int root) = 0;
   // in: contiguous (n) on device(); out: contiguous (world * n), same dtype; rank r's lands at r*n.
   virtual void gather_flat(const at::Tensor& in, at::Tensor& out) = 0;
+  // flat: contiguous 1-D tensor on device(), checked. This default reduces at once (reduce_flat)
+  // and returns a finished request.
+  virtual std::unique_ptr<ReduceRequest> start_reduce_flat(const at::Tensor& flat);
 
  private:
   void reduce_buckets(std::vector<at::Tensor>& tensors, ReduceOp op);
@@ -97,6 +117,9 @@ void mpi_check(int code, const char* call, const char* file, int line);
 std::vector<std::string> mpi_all_gather_strings(const std::string& value);
 void mpi_barrier();
 void mpi_broadcast_bytes(void* data, int64_t bytes, int root);
+// Throws spct::Error naming `what` when the calling thread may not make MPI calls (MPI below
+// MPI_THREAD_MULTIPLE and not the thread that initialized it).
+void mpi_check_thread(const char* what);
 // Logs, then MPI_Abort from the thread that initialized MPI; from any other thread (a watchdog)
 // exits with status 1, which makes mpirun (and srun --kill-on-bad-exit) end the job.
 [[noreturn]] void mpi_abort(const std::string& why);

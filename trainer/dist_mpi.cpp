@@ -1,12 +1,16 @@
 // MPI: start-up, node topology, the helpers NcclDist shares (strings, barrier, abort), and
 // MpiDist, whose collectives run on CPU tensors.
+#include <c10/core/GradMode.h>
 #include <mpi.h>
 
 #include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -31,6 +35,49 @@ MPI_Datatype mpi_type(at::ScalarType t) {
     default: throw_error("MPI has no reduction for dtype ", t);
   }
 }
+
+// MPI_Iallreduce requests over one flat tensor (several when it exceeds kMaxCount elements).
+// bf16/f16 are reduced in an f32 copy (`wide`) and rounded into the tensor once, at finish().
+class MpiReduceRequest final : public Dist::ReduceRequest {
+ public:
+  MpiReduceRequest(at::Tensor flat, at::Tensor wide) : flat_(std::move(flat)), wide_(std::move(wide)) {}
+  ~MpiReduceRequest() override {
+    if (done_) return;
+    try {
+      finish();
+    } catch (const std::exception& e) {  // never from a destructor; the job is failing anyway
+      log::error("an unfinished all-reduce could not be completed: ", e.what());
+    }
+  }
+  std::vector<MPI_Request>& requests() { return requests_; }
+
+  bool poll() override {
+    if (done_) return true;
+    mpi_check_thread("Dist::ReduceRequest::poll");
+    int flag = 0;
+    mpiCheck(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &flag, MPI_STATUSES_IGNORE));
+    if (flag) complete();
+    return done_;
+  }
+  void finish() override {
+    if (done_) return;
+    mpi_check_thread("Dist::ReduceRequest::finish");
+    mpiCheck(MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE));
+    complete();
+  }
+
+ private:
+  void complete() {
+    if (wide_.defined()) {
+      c10::NoGradGuard no_grad;
+      flat_.copy_(wide_);
+    }
+    done_ = true;
+  }
+  at::Tensor flat_, wide_;
+  std::vector<MPI_Request> requests_;
+  bool done_ = false;
+};
 
 class MpiDist final : public Dist {
  public:
@@ -62,6 +109,25 @@ class MpiDist final : public Dist {
       mpiCheck(MPI_Allreduce(MPI_IN_PLACE, data + off * flat.element_size(), count, type, mop,
                              MPI_COMM_WORLD));
     }
+  }
+
+  std::unique_ptr<ReduceRequest> start_reduce_flat(const at::Tensor& flat) override {
+    mpi_check_thread("Dist::start_all_reduce_sum");
+    // MPI has no 16-bit floats: reduce an f32 copy, rounded into `flat` once at finish().
+    const bool narrow = flat.scalar_type() == at::kBFloat16 || flat.scalar_type() == at::kHalf;
+    at::Tensor wide = narrow ? flat.to(at::kFloat) : at::Tensor();
+    const at::Tensor& buf = narrow ? wide : flat;
+    auto request = std::make_unique<MpiReduceRequest>(flat, wide);
+    const MPI_Datatype type = mpi_type(buf.scalar_type());
+    char* data = static_cast<char*>(buf.data_ptr());
+    const int64_t n = buf.numel();
+    for (int64_t off = 0; off < n; off += kMaxCount) {
+      const int count = static_cast<int>(std::min(kMaxCount, n - off));
+      request->requests().push_back(MPI_REQUEST_NULL);
+      mpiCheck(MPI_Iallreduce(MPI_IN_PLACE, data + off * buf.element_size(), count, type, MPI_SUM, MPI_COMM_WORLD,
+                              &request->requests().back()));
+    }
+    return request;
   }
 
   void broadcast_flat(at::Tensor& flat, int root) override {
@@ -149,6 +215,12 @@ void mpi_broadcast_bytes(void* data, int64_t bytes, int root) {
     const int count = static_cast<int>(std::min(kMaxCount, bytes - off));
     mpiCheck(MPI_Bcast(p + off, count, MPI_BYTE, root, MPI_COMM_WORLD));
   }
+}
+
+void mpi_check_thread(const char* what) {
+  SPCT_CHECK(g_thread_level >= MPI_THREAD_MULTIPLE || std::this_thread::get_id() == g_mpi_thread, what,
+             ": called from a thread other than the one that initialized MPI, which MPI's thread level (",
+             g_thread_level, ", below MPI_THREAD_MULTIPLE) does not allow");
 }
 
 void mpi_abort(const std::string& why) {

@@ -9,6 +9,11 @@
 //
 // Stream: collectives run on the legacy default stream (0), which is LibTorch's current stream
 // unless the caller installs another; callers that use side streams must synchronize with it.
+// start_all_reduce_sum (the gradient all-reduce overlapped with backward) runs on a communication
+// stream of its own (non-blocking, so stream 0 does not serialize with it): it waits for an event
+// recorded on stream 0, and finish() makes stream 0 wait for the reduction's event. Collectives
+// on stream 0 first wait for every reduction queued on the communication stream, so all NCCL work
+// of the communicator runs in the order it was issued.
 // Compiled only when SPCT_WITH_NCCL is defined (trainer/dist.cmake).
 #include <cuda_runtime.h>
 #include <nccl.h>
@@ -84,25 +89,30 @@ class NcclDist final : public Dist {
   }
   void barrier() override {
     cudaCheck(cudaStreamSynchronize(stream()));
+    cudaCheck(cudaStreamSynchronize(comm_stream_));
     mpi_barrier();
   }
   [[noreturn]] void abort(const std::string& why) override;
 
  protected:
   void reduce_flat(at::Tensor& flat, ReduceOp op) override {
+    after_overlapped();
     ncclCheck(ncclAllReduce(flat.data_ptr(), flat.data_ptr(), static_cast<size_t>(flat.numel()),
                             nccl_type(flat.scalar_type()), op == ReduceOp::sum ? ncclSum : ncclMax,
                             comm_, stream()));
     track("all_reduce");
   }
   void broadcast_flat(at::Tensor& flat, int root) override {
+    after_overlapped();
     ncclCheck(ncclBroadcast(flat.data_ptr(), flat.data_ptr(), flat.nbytes(), ncclUint8, root, comm_, stream()));
     track("broadcast");
   }
   void gather_flat(const at::Tensor& in, at::Tensor& out) override {
+    after_overlapped();
     ncclCheck(ncclAllGather(in.data_ptr(), out.data_ptr(), in.nbytes(), ncclUint8, comm_, stream()));
     track("all_gather");
   }
+  std::unique_ptr<ReduceRequest> start_reduce_flat(const at::Tensor& flat) override;
 
  private:
   struct Pending {
@@ -112,16 +122,48 @@ class NcclDist final : public Dist {
     int64_t seq;
   };
 
+  // An all-reduce queued on comm_stream_; finish() makes stream 0 wait for it (the host does not).
+  class Request final : public ReduceRequest {
+   public:
+    Request(NcclDist& dist, cudaEvent_t done) : dist_(dist), done_(done) {}
+    ~Request() override {
+      if (!finished_) finish();
+      cudaEventDestroy(done_);  // released by CUDA once the event has completed
+    }
+    bool poll() override {
+      const cudaError_t q = cudaEventQuery(done_);
+      if (q == cudaErrorNotReady) return false;
+      dist_.check_cuda(q, "cudaEventQuery(done)", __FILE__, __LINE__);
+      return true;
+    }
+    void finish() override {
+      if (finished_) return;
+      dist_.check_cuda(cudaStreamWaitEvent(stream(), done_, 0), "cudaStreamWaitEvent(stream(), done, 0)", __FILE__,
+                       __LINE__);
+      finished_ = true;
+    }
+
+   private:
+    NcclDist& dist_;
+    cudaEvent_t done_;
+    bool finished_ = false;
+  };
+
   static cudaStream_t stream() { return nullptr; }  // the legacy default stream
+  // Orders the next work on stream 0 after every reduction queued on comm_stream_.
+  void after_overlapped() { cudaCheck(cudaStreamWaitEvent(stream(), comm_tail_, 0)); }
   void check_cuda(cudaError_t e, const char* call, const char* file, int line);
   void check_nccl(ncclResult_t r, const char* call, const char* file, int line);
   void wait_ready(const char* call);
-  void track(const char* op);
+  void track(const char* op, cudaStream_t on = stream());
   void watch();
   std::string watch_once();
 
   int device_ = 0;
   ncclComm_t comm_ = nullptr;
+  cudaStream_t comm_stream_ = nullptr;  // start_all_reduce_sum's reductions (cudaStreamNonBlocking)
+  cudaEvent_t ready_ = nullptr;         // recorded on stream 0 before each overlapped reduction
+  cudaEvent_t comm_tail_ = nullptr;     // recorded on comm_stream_ after each overlapped reduction
   Seconds timeout_;
   std::atomic<bool> aborting_{false};
   std::mutex mutex_;  // guards pending_, seq_, stop_
@@ -135,6 +177,9 @@ class NcclDist final : public Dist {
 NcclDist::NcclDist(const DistTopology& topo) : Dist(topo), timeout_(timeout_from_env()) {
   device_ = pick_device(topo);
   cudaCheck(cudaSetDevice(device_));
+  cudaCheck(cudaStreamCreateWithFlags(&comm_stream_, cudaStreamNonBlocking));
+  cudaCheck(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming));
+  cudaCheck(cudaEventCreateWithFlags(&comm_tail_, cudaEventDisableTiming));
   ncclUniqueId id{};
   if (rank() == 0) ncclCheck(ncclGetUniqueId(&id));
   mpi_broadcast_bytes(&id, sizeof id, 0);
@@ -145,7 +190,8 @@ NcclDist::NcclDist(const DistTopology& topo) : Dist(topo), timeout_(timeout_from
 }
 
 NcclDist::~NcclDist() {
-  cudaCheck(cudaStreamSynchronize(stream()));  // the watchdog still guards this wait
+  cudaCheck(cudaStreamSynchronize(comm_stream_));  // the watchdog still guards these waits
+  cudaCheck(cudaStreamSynchronize(stream()));
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
@@ -155,6 +201,9 @@ NcclDist::~NcclDist() {
   for (Pending& p : pending_) cudaEventDestroy(p.done);
   ncclCheck(ncclCommFinalize(comm_));
   ncclCheck(ncclCommDestroy(comm_));
+  cudaEventDestroy(ready_);
+  cudaEventDestroy(comm_tail_);
+  cudaStreamDestroy(comm_stream_);
   mpi_finalize_if_owned();
 }
 
@@ -197,11 +246,28 @@ void NcclDist::wait_ready(const char* call) {
   }
 }
 
-// Records an event after the collective just queued, for the watchdog to time.
-void NcclDist::track(const char* op) {
+// The overlapped all-reduce: on comm_stream_, after the work queued so far on stream 0 (the
+// bucket's packing). May be called from LibTorch's autograd thread of this device (a gradient
+// hook): NCCL calls on one communicator only need to be serialized, and they are (the main thread
+// waits in backward meanwhile).
+std::unique_ptr<Dist::ReduceRequest> NcclDist::start_reduce_flat(const at::Tensor& flat) {
+  cudaCheck(cudaEventRecord(ready_, stream()));
+  cudaCheck(cudaStreamWaitEvent(comm_stream_, ready_, 0));
+  ncclCheck(ncclAllReduce(flat.data_ptr(), flat.data_ptr(), static_cast<size_t>(flat.numel()),
+                          nccl_type(flat.scalar_type()), ncclSum, comm_, comm_stream_));
+  track("all_reduce (overlapped)", comm_stream_);
   cudaEvent_t done;
   cudaCheck(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
-  cudaCheck(cudaEventRecord(done, stream()));
+  cudaCheck(cudaEventRecord(done, comm_stream_));
+  cudaCheck(cudaEventRecord(comm_tail_, comm_stream_));
+  return std::make_unique<Request>(*this, done);
+}
+
+// Records an event after the collective just queued (on stream `on`), for the watchdog to time.
+void NcclDist::track(const char* op, cudaStream_t on) {
+  cudaEvent_t done;
+  cudaCheck(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+  cudaCheck(cudaEventRecord(done, on));
   std::lock_guard<std::mutex> lock(mutex_);
   pending_.push_back(Pending{done, Clock::now(), op, ++seq_});
 }
