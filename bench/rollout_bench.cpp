@@ -5,9 +5,13 @@
 // `batch` counts sequences decoded together (batch / n prompts, n samples each).
 #include <c10/core/GradMode.h>
 
+#include <torch/csrc/autograd/profiler_kineto.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "cli/options.h"
@@ -69,10 +73,44 @@ void logprob_gap(const Transformer& model, const std::vector<Request>& requests,
               sum / std::max<int64_t>(count, 1));
 }
 
+// Device time of one engine run by kernel (LibTorch's Kineto profiler; kernels inside CUDA graphs
+// are recorded as well), the `top` most expensive first, with their share of all kernel time.
+void profile_kernels(RolloutEngine& engine, const std::vector<Request>& requests, int top) {
+  namespace prof = torch::autograd::profiler;
+  using torch::profiler::impl::ActivityType;
+  const prof::ProfilerConfig config(prof::ProfilerState::KINETO);
+  const std::set<ActivityType> activities = {ActivityType::CPU, ActivityType::CUDA};
+  prof::prepareProfiler(config, activities);
+  prof::enableProfiler(config, activities);
+  engine.run(requests);
+  const std::unique_ptr<prof::ProfilerResult> result = prof::disableProfiler();
+  std::map<std::string, std::pair<double, int64_t>> by_name;  // name -> (us, launches)
+  double total = 0;
+  for (const auto& e : result->events()) {
+    if (e.deviceType() != c10::DeviceType::CUDA) continue;
+    auto& [us, count] = by_name[e.name()];
+    const double d = compat::event_duration_us(e);
+    us += d;
+    ++count;
+    total += d;
+  }
+  std::vector<std::pair<std::string, std::pair<double, int64_t>>> rows(by_name.begin(), by_name.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  std::printf("\nkernel time of one run: %.1f ms on the device in %zu kernel names\n", total / 1e3, rows.size());
+  std::printf("| share | ms | launches | kernel |\n|---|---|---|---|\n");
+  for (int i = 0; i < top && i < static_cast<int>(rows.size()); ++i) {
+    std::string name = rows[i].first.substr(0, 110);
+    std::replace(name.begin(), name.end(), '|', '/');
+    std::printf("| %.1f%% | %.1f | %lld | %s |\n", 100.0 * rows[i].second.first / std::max(total, 1.0),
+                rows[i].second.first / 1e3, static_cast<long long>(rows[i].second.second), name.c_str());
+  }
+  std::fflush(stdout);
+}
+
 int run(int argc, char** argv) {
   po::options_description desc("rollout_bench options");
   std::string shape, batches, dtype, device;
-  int64_t n, prompt_len, new_tokens, sync_every, gap_sequences;
+  int64_t n, prompt_len, new_tokens, sync_every, gap_sequences, profile_top;
   double budget;
   bool graphs;
   desc.add_options()
@@ -86,6 +124,8 @@ int run(int argc, char** argv) {
       ("cuda-graphs", po::value(&graphs)->default_value(true), "capture decode steps as CUDA graphs")
       ("budget-gb", po::value(&budget)->default_value(60.0), "rollout memory budget")
       ("gap-sequences", po::value(&gap_sequences)->default_value(8), "sequences for the logprob gap (0 = skip)")
+      ("profile", po::value(&profile_top)->default_value(0),
+       "after timing, profile one more run and print its N most expensive kernels (0 = off)")
       ("dtype", po::value(&dtype)->default_value("bfloat16"), "float32 | bfloat16")
       ("device", po::value(&device)->default_value("cuda"), "cpu | cuda");
   po::variables_map vm;
@@ -136,6 +176,7 @@ int run(int argc, char** argv) {
                 100.0 * bytes / step / kHbmBytesPerSecond, static_cast<long long>(s.graphs));
     std::fflush(stdout);
     if (gap_sequences > 0) logprob_gap(model, requests, out, gap_sequences);
+    if (profile_top > 0) profile_kernels(engine, requests, static_cast<int>(profile_top));
   }
   return 0;
 }

@@ -158,9 +158,11 @@ at::Tensor Transformer::norm(const at::Tensor& x, const at::Tensor& w) const {
 
 namespace {
 
-at::Tensor rotate_half(const at::Tensor& x) {
+// (x1, x2) -> (x2, x1) over the last axis. HF's rotate_half is (-x2, x1): the sign is folded into
+// the first half of the sine table instead (exact: -a * b == a * -b), which saves a kernel.
+at::Tensor swap_halves(const at::Tensor& x) {
   const int64_t half = x.size(-1) / 2;
-  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+  return at::cat({x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
 }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
@@ -200,8 +202,8 @@ at::Tensor Transformer::attention(const Layer& l, int64_t index, const at::Tenso
   }
   q = q.transpose(1, 2);  // (B, H, T, D)
   k = k.transpose(1, 2);  // (B, Hkv, T, D)
-  q = q * cos + rotate_half(q) * sin;
-  k = k * cos + rotate_half(k) * sin;
+  q = q * cos + swap_halves(q) * sin;  // sin: first half negated (hidden())
+  k = k * cos + swap_halves(k) * sin;
   if (cache) std::tie(k, v) = cache->store(index, k, v);
   // One query per row (decoding): the query heads sharing a KV head become that head's query
   // axis, (B, H_kv, rep, D), so keys and values are read once instead of copied rep times.
@@ -286,7 +288,8 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
   at::Tensor emb = at::cat({freqs, freqs}, -1);
   const auto dtype = options_.dtype().toScalarType();
   at::Tensor cos = emb.cos().to(dtype).unsqueeze(1);  // (B, 1, T, D)
-  at::Tensor sin = emb.sin().to(dtype).unsqueeze(1);
+  // The sine's first half negated: rotate_half's sign, for swap_halves in attention().
+  at::Tensor sin = at::cat({-freqs.sin(), freqs.sin()}, -1).to(dtype).unsqueeze(1);
 
   at::Tensor h = at::embedding(embed_, ids);  // (B, T, hidden)
   if (config_.gemma_style())

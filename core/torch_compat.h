@@ -7,6 +7,8 @@
 #include <torch/csrc/api/include/torch/version.h>
 
 #include <optional>
+#include <type_traits>
+#include <utility>
 
 #define SPCT_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -41,6 +43,19 @@ inline at::Tensor sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tenso
   (void)q; (void)k; (void)v; (void)mask; (void)scale;
   TORCH_CHECK(false, "scaled_dot_product_attention needs LibTorch >= 2.1");
 #endif
+}
+
+// A profiler event's duration in microseconds: KinetoEvent has durationUs() on 1.13 and
+// durationNs() on 2.x (detected, so this header needs no profiler include).
+template <class Event, class = void>
+struct HasDurationNs : std::false_type {};
+template <class Event>
+struct HasDurationNs<Event, std::void_t<decltype(std::declval<const Event&>().durationNs())>> : std::true_type {};
+
+template <class Event>
+double event_duration_us(const Event& e) {
+  if constexpr (HasDurationNs<Event>::value) return static_cast<double>(e.durationNs()) / 1e3;
+  else return static_cast<double>(e.durationUs());
 }
 
 }  // namespace spct::compat

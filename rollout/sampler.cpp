@@ -48,15 +48,35 @@ at::Tensor mix(at::Tensor z) {
   return at::bitwise_xor(z, lsr(z, 31));
 }
 
-// Index of the first entry of each row's cumulative mass that exceeds u times the row's total.
-at::Tensor inverse_cdf(const at::Tensor& mass, const at::Tensor& u) {
-  at::Tensor cdf = mass.cumsum(-1);                                        // (B, V)
+// One-level inverse CDF over the whole row, for target = u * the row's cumulative total.
+at::Tensor inverse_cdf_flat(const at::Tensor& mass, const at::Tensor& u) {
+  at::Tensor cdf = mass.cumsum(-1);                                      // (B, V)
   at::Tensor target = u.to(cdf.scalar_type()).unsqueeze(-1) * cdf.narrow(-1, cdf.size(-1) - 1, 1);
   // u * total can round up to total: the first index reaching the total still has mass.
   return at::minimum((cdf <= target).sum(-1), cdf.argmax(-1));           // (B,)
 }
 
 }  // namespace
+
+at::Tensor inverse_cdf(const at::Tensor& mass, const at::Tensor& u, int64_t block) {
+  const int64_t B = mass.size(0), V = mass.size(1);
+  if (V <= 2 * block) return inverse_cdf_flat(mass, u);
+  // Level 1: block sums (B, nb), the block j holding the target and the mass before it.
+  const int64_t full = V / block, nb = (V + block - 1) / block;
+  at::Tensor sums = mass.narrow(1, 0, full * block).view({B, full, block}).sum(-1);  // (B, full)
+  if (nb > full) sums = at::cat({sums, mass.narrow(1, full * block, V - full * block).sum(-1, true)}, 1);
+  at::Tensor block_cdf = sums.cumsum(-1);                                            // (B, nb)
+  at::Tensor target = u.to(mass.scalar_type()).unsqueeze(1) * block_cdf.narrow(1, nb - 1, 1);  // (B, 1)
+  at::Tensor j = at::minimum((block_cdf <= target).sum(-1), block_cdf.argmax(-1)).unsqueeze(1);  // (B, 1)
+  at::Tensor before = block_cdf.gather(1, j) - sums.gather(1, j);                               // (B, 1)
+  // Level 2: within block j (the last block's missing tail has no mass). Summed in another order
+  // than level 1, the block can end below the target: the guard then takes its last token with mass.
+  at::Tensor cols = j * block + at::arange(block, j.options()).unsqueeze(0);  // (B, block)
+  at::Tensor part = mass.gather(1, cols.clamp_max(V - 1)) * cols.lt(V).to(mass.scalar_type());
+  at::Tensor cdf = before + part.cumsum(-1);
+  at::Tensor inner = at::minimum((cdf <= target).sum(-1), cdf.argmax(-1));
+  return j.squeeze(1) * block + inner;
+}
 
 at::Tensor counter_uniform(const at::Tensor& seed, const at::Tensor& counter) {
   return lsr(mix(mix(seed) + counter), 40).to(at::kDouble) * (1.0 / 16777216.0);

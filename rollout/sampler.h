@@ -48,6 +48,12 @@ struct SampleOut {
 // (B,) float64 uniforms in [0, 1) from splitmix64(splitmix64(seed) + counter), 24-bit resolution.
 at::Tensor counter_uniform(const at::Tensor& seed, const at::Tensor& counter);
 
+// Inverse CDF: per row of mass (B, V) (non-negative, float32), the index of the first entry whose
+// cumulative mass exceeds u (B,) times the row's total, never an entry without mass. Rows longer
+// than 2 * block are searched in two levels (block sums, then one block): one reduction pass over
+// the row instead of a full-length prefix sum, which costs most of a large-vocabulary decode step.
+at::Tensor inverse_cdf(const at::Tensor& mass, const at::Tensor& u, int64_t block = 1024);
+
 // logits: (B, V); counter: (B,) int64, the index of the token being sampled in its sequence.
 // Sampling is inverse-CDF with the row's uniform: over the vocabulary in id order for rows that
 // do not filter, over the kept tokens in descending-probability order for rows that do.

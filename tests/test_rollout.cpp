@@ -323,6 +323,26 @@ TEST(Sampler, DrawsFromTheFilteredDistribution) {
   check_frequencies(p, {0.01 / 0.3, 0.04 / 0.3, 0.09 / 0.3, 0.16 / 0.3});
 }
 
+// The two-level search of a large vocabulary picks the token a float64 prefix sum over the whole
+// row picks, for every row (blocks of 64 here, so a 1,000-token row has a partial last block).
+TEST(Sampler, TwoLevelInverseCdfEqualsFullPrefixSum) {
+  const int64_t B = 512, V = 1000;
+  at::Generator gen = at::detail::createCPUGenerator(5);
+  at::Tensor mass = at::softmax(at::randn({B, V}, gen) * 3.0, -1);
+  mass.narrow(1, 0, 200).zero_();    // empty blocks are skipped
+  mass.narrow(1, 960, 40).zero_();   // so is an empty partial tail
+  std::vector<uint64_t> seeds(B);
+  for (int64_t i = 0; i < B; ++i) seeds[i] = i;
+  at::Tensor u = counter_uniform(at::tensor(std::vector<int64_t>(seeds.begin(), seeds.end())), at::zeros({B}, at::kLong));
+  u.narrow(0, 0, 2).fill_(1.0 - 1.0 / 16777216.0);  // the largest uniform: the last token with mass
+  at::Tensor cdf = mass.to(at::kDouble).cumsum(-1);
+  at::Tensor want = (cdf <= u.unsqueeze(1) * cdf.narrow(1, V - 1, 1)).sum(-1).clamp_max(959);
+  at::Tensor got = inverse_cdf(mass, u, 64);
+  EXPECT_TRUE(at::equal(got, want)) << (got != want).sum().item<int64_t>() << " rows differ";
+  EXPECT_TRUE(mass.gather(1, got.unsqueeze(1)).gt(0).all().item<bool>());
+  EXPECT_TRUE(at::equal(inverse_cdf(mass, u, 1024), want));  // one level
+}
+
 TEST(Sampler, TopKOneTinyTopPAndZeroTemperatureAreGreedy) {
   at::Tensor logits = at::randn({4, 50}, at::detail::createCPUGenerator(9));
   std::vector<uint64_t> seeds = {0, 1, 2, 3};
