@@ -204,11 +204,13 @@ struct MetaRmSection : TrainSection {
 struct OptimSection {
   int zero_stage = 0;           // 0: AdamW state replicated; 1: sharded over ranks (ZeRO-1)
   bool skip_nonfinite = false;  // a non-finite gradient norm skips the update instead of stopping
+  bool overlap_allreduce = true;  // start the gradient all-reduce during the last micro-batch's backward
 
   template <class V>
   void visit(V& v) {
     v("zero_stage", zero_stage);
     v("skip_nonfinite", skip_nonfinite);
+    v("overlap_allreduce", overlap_allreduce);
   }
 };
 

@@ -3,6 +3,9 @@
 //
 // A failed assertion on any rank ends the whole job (the listener below calls Dist::abort), so a
 // rank never waits in a collective that a failed peer skipped; the exit code is non-zero.
+// The gradient all-reduce of training steps (trainer/grad_reducer.h) is tested here too: bucket
+// assignment, sums equal to all_reduce_sum's with and without overlap, and StageTrainer giving the
+// same parameters bit for bit whether the all-reduce overlaps backward or follows it.
 // `--gpu` runs the same tests on NcclDist (CUDA builds). Drills, run by tests/dist.cmake:
 // `--abort-on-last-rank` (every backend) and `--skip-collective-on-last-rank` (NCCL watchdog).
 #include <gtest/gtest.h>
@@ -14,9 +17,15 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/config.h"
 #include "core/error.h"
+#include "core/model.h"
 #include "core/torch_compat.h"
+#include "trainer/activation_checkpoint.h"
 #include "trainer/dist.h"
+#include "trainer/grad_reducer.h"
+#include "trainer/losses.h"
+#include "trainer/trainer.h"
 
 namespace spct {
 namespace {
@@ -203,6 +212,215 @@ TEST(Dist, BarrierOrdersWrites) {
   d.barrier();
   if (d.is_root()) fs::remove_all(dir);
 }
+
+// ---- the gradient all-reduce ------------------------------------------------------------------
+
+NamedTensors shapes(const std::vector<std::pair<std::vector<int64_t>, at::ScalarType>>& specs) {
+  NamedTensors out;
+  for (size_t i = 0; i < specs.size(); ++i)
+    out.emplace_back(std::string(1, static_cast<char>('a' + i)), at::empty(specs[i].first, at::TensorOptions(specs[i].second)));
+  return out;
+}
+
+TEST(GradBuckets, ReverseOrderPerDtypeWithinBucketBytes) {
+  // a f32 16 B, b f32 24 B, c bf16 10 B, d f32 empty, e f32 40 B, f bf16 6 B, g f32 4 B
+  const NamedTensors params = shapes({{{4}, at::kFloat}, {{2, 3}, at::kFloat}, {{5}, at::kBFloat16}, {{0, 2}, at::kFloat},
+                                      {{10}, at::kFloat}, {{3}, at::kBFloat16}, {{1}, at::kFloat}});
+  // 32 B: g closes when e (too big to join) comes; e is alone; b closes when a comes; the open
+  // bf16 bucket (opened at f) closes before the f32 one opened at a.
+  const std::vector<GradBucket> b = assign_grad_buckets(params, 32);
+  const std::vector<std::vector<size_t>> want = {{6}, {4}, {1}, {5, 2}, {0}};
+  ASSERT_EQ(b.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(b[i].params, want[i]) << "bucket " << i;
+  EXPECT_EQ(b[3].dtype, at::kBFloat16);
+  EXPECT_EQ(b[3].offsets, (std::vector<int64_t>{0, 3}));
+  EXPECT_EQ(b[3].numel, 8);
+  EXPECT_EQ(b[1].numel, 10);
+  // One bucket per dtype when everything fits, in the order the dtypes first appear from the end.
+  const std::vector<GradBucket> big = assign_grad_buckets(params, Dist::kDefaultBucketBytes);
+  ASSERT_EQ(big.size(), 2u);
+  EXPECT_EQ(big[0].params, (std::vector<size_t>{6, 4, 1, 0}));
+  EXPECT_EQ(big[0].offsets, (std::vector<int64_t>{0, 1, 11, 17}));
+  EXPECT_EQ(big[0].numel, 21);
+  EXPECT_EQ(big[1].params, (std::vector<size_t>{5, 2}));
+  // A bucket of 1 byte: every parameter alone, last first.
+  const std::vector<GradBucket> tiny = assign_grad_buckets(params, 1);
+  ASSERT_EQ(tiny.size(), 6u);
+  for (size_t i = 0; i < tiny.size(); ++i) EXPECT_EQ(tiny[i].params.size(), 1u);
+  EXPECT_EQ(tiny[0].params[0], 6u);
+  EXPECT_EQ(tiny[5].params[0], 0u);
+  EXPECT_THROW(assign_grad_buckets(params, 0), Error);
+}
+
+// The tiny model with an untied head, so that a loss of the hidden states alone leaves lm_head
+// without a gradient (a parameter the last micro-batch's backward does not reach).
+std::unique_ptr<Transformer> untied_tiny() {
+  ModelConfig c = ModelConfig::tiny(64);
+  c.tie_word_embeddings = false;
+  auto m = std::make_unique<Transformer>(c, at::TensorOptions().dtype(at::kFloat).device(g_dist->device()));
+  m->init_random(5, 0.1);
+  for (const auto& [name, p] : m->parameters()) p.requires_grad_(true);
+  return m;
+}
+
+constexpr int kMicro = 3;  // micro-batches per step on every rank
+
+// Rank `rank`'s micro-batch `micro` of step `step`: log-probs through the chunked head, except the
+// last micro-batch of even steps, whose loss weights the hidden states only (lm_head unused).
+at::Tensor micro_loss(const Transformer& m, int rank, int step, int micro, bool checkpoint) {
+  at::Generator gen = compat::cpu_generator(7919 * static_cast<uint64_t>(rank) + 101 * step + micro + 1);
+  const at::TensorOptions ids_opt = at::TensorOptions().dtype(at::kLong);
+  const at::Tensor ids = at::randint(m.config().vocab_size, {2, 6}, gen, ids_opt).to(g_dist->device());
+  const at::Tensor valid = at::ones({2, 6}, at::TensorOptions().dtype(at::kBool).device(g_dist->device()));
+  const at::Tensor hidden = m.hidden(ids, training_forward_options(valid, checkpoint));
+  const bool head = micro + 1 < kMicro || step % 2 == 1;
+  if (head) {
+    const at::Tensor targets = at::randint(m.config().vocab_size, {2, 6}, gen, ids_opt).to(g_dist->device());
+    return -token_logprobs(m, hidden, targets, /*chunk_tokens=*/5).sum() / 24.0;
+  }
+  return (hidden * at::randn(hidden.sizes(), gen).to(g_dist->device())).sum() / 24.0;
+}
+
+struct OverlapCase {
+  bool overlap;
+  bool checkpoint;
+};
+std::string case_name(const ::testing::TestParamInfo<OverlapCase>& info) {
+  return std::string(info.param.overlap ? "Overlap" : "AfterBackward") + (info.param.checkpoint ? "Checkpointed" : "");
+}
+
+class GradReducerSums : public ::testing::TestWithParam<OverlapCase> {};
+
+// Two steps of three micro-batches (gradients accumulate): the reducer's sums equal
+// all_reduce_sum of the same gradients bit for bit (at most two ranks: a sum of two is the same
+// in any order), and with overlap every bucket has started before backward returns, the first
+// one long before (lm_head's bucket: first to be final, or not reached at all).
+TEST_P(GradReducerSums, EqualAllReduceSum) {
+  const auto [overlap, checkpoint] = GetParam();
+  Dist& d = *g_dist;
+  auto m = untied_tiny();
+  const NamedTensors params(m->parameters().begin(), m->parameters().end());
+  d.set_bucket_bytes(16 << 10);  // 16 KiB: lm_head alone, then a few parameters per bucket
+  GradReducer reducer(d, params, overlap);
+  d.set_bucket_bytes(Dist::kDefaultBucketBytes);
+  const size_t n_buckets = reducer.buckets().size();
+  ASSERT_GT(n_buckets, 4u);
+  ASSERT_EQ(reducer.buckets()[0].params, (std::vector<size_t>{params.size() - 1})) << "lm_head alone, first";
+  for (int step = 0; step < 2; ++step) {
+    zero_grad(params);
+    for (int micro = 0; micro < kMicro; ++micro) {
+      const at::Tensor loss = micro_loss(*m, d.rank(), step, micro, checkpoint);
+      const bool last = micro + 1 == kMicro;
+      if (last) reducer.arm(loss);
+      loss.backward();
+      if (!last) continue;
+      if (overlap) {
+        EXPECT_EQ(reducer.started_in_backward(), static_cast<int64_t>(n_buckets)) << "step " << step;
+        const std::vector<int64_t> ready = reducer.ready_when_started();
+        ASSERT_EQ(ready.size(), n_buckets);
+        EXPECT_EQ(ready[0], 1) << "step " << step << ": lm_head's bucket waited for other gradients";
+        EXPECT_EQ(ready.back(), static_cast<int64_t>(params.size()));
+      } else {
+        EXPECT_EQ(reducer.started_in_backward(), 0);
+      }
+      reducer.start_remaining();
+    }
+    EXPECT_EQ(params.back().second.grad().defined(), true) << "lm_head had gradients from earlier micro-batches";
+    std::vector<at::Tensor> want;
+    for (const auto& [name, p] : params) want.push_back(p.grad().defined() ? p.grad().clone() : at::zeros_like(p));
+    d.all_reduce_sum(want);  // a blocking collective while the reducer's are in flight: allowed
+    reducer.finish();
+    for (size_t i = 0; i < params.size(); ++i) {
+      ASSERT_TRUE(params[i].second.grad().defined()) << params[i].first;
+      EXPECT_TRUE(at::equal(params[i].second.grad(), want[i])) << "step " << step << " " << params[i].first;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dist, GradReducerSums,
+                         ::testing::Values(OverlapCase{true, false}, OverlapCase{true, true},
+                                           OverlapCase{false, false}, OverlapCase{false, true}),
+                         case_name);
+
+// On two ranks, the reduced gradients equal those of one process that runs every rank's
+// micro-batches itself (what one rank does at the same global batch), within fp32 rounding.
+TEST(GradReducerSums, EqualOneProcessOverAllMicroBatches) {
+  Dist& d = *g_dist;
+  auto m = untied_tiny();
+  const NamedTensors params(m->parameters().begin(), m->parameters().end());
+  std::vector<at::Tensor> want;
+  for (int r = 0; r < d.world_size(); ++r)
+    for (int micro = 0; micro < kMicro; ++micro) micro_loss(*m, r, 0, micro, true).backward();
+  for (const auto& [name, p] : params) want.push_back(p.grad().clone());
+  zero_grad(params);
+  GradReducer reducer(d, params, /*overlap=*/true);
+  for (int micro = 0; micro < kMicro; ++micro) {
+    const at::Tensor loss = micro_loss(*m, d.rank(), 0, micro, true);
+    if (micro + 1 == kMicro) reducer.arm(loss);
+    loss.backward();
+  }
+  reducer.start_remaining();
+  reducer.finish();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const at::Tensor got = params[i].second.grad().cpu(), w = want[i].cpu();
+    EXPECT_TRUE(at::allclose(got, w, 1e-5, 1e-6)) << params[i].first << ": max diff " << (got - w).abs().max();
+  }
+}
+
+struct TrainerCase {
+  bool checkpoint;
+  int zero_stage;
+};
+
+class GradOverlapTrainer : public ::testing::TestWithParam<TrainerCase> {};
+
+// StageTrainer, three steps of three micro-batches with clipping and weight decay: overlapping the
+// all-reduce with backward gives the parameters of reducing after backward, bit for bit.
+TEST_P(GradOverlapTrainer, SameParametersAsAfterBackward) {
+  const auto [checkpoint, zero_stage] = GetParam();
+  Dist& d = *g_dist;
+  if (d.world_size() == 1) GTEST_SKIP() << "one rank does not all-reduce";
+  auto run = [&](bool overlap) {
+    RunConfig config;
+    config.model.activation_checkpointing = checkpoint;
+    config.optim.overlap_allreduce = overlap;
+    config.optim.zero_stage = zero_stage;
+    config.sft.lr = 1e-3;
+    config.sft.warmup_steps = 0;
+    config.sft.weight_decay = 0.01;
+    config.sft.grad_clip = 0.05;  // small enough to clip
+    auto m = untied_tiny();
+    d.set_bucket_bytes(16 << 10);
+    {
+      StageTrainer trainer(config, d, *m, Stage::sft, config.sft);
+      d.set_bucket_bytes(Dist::kDefaultBucketBytes);
+      for (int step = 0; step < 3; ++step) {
+        for (int micro = 0; micro < kMicro; ++micro)
+          trainer.backward(micro_loss(*m, d.rank(), step, micro, checkpoint), micro + 1 == kMicro);
+        const double norm = trainer.apply_gradients();
+        EXPECT_GT(norm, 0.05) << "step " << step << " was not clipped";
+      }
+    }
+    std::vector<at::Tensor> out;
+    for (const auto& [name, p] : m->parameters()) out.push_back(p.detach().clone());
+    return out;
+  };
+  const std::vector<at::Tensor> overlapped = run(true), after = run(false);
+  const auto initial = untied_tiny();
+  const NamedTensors names = initial->parameters();
+  for (size_t i = 0; i < overlapped.size(); ++i) {
+    EXPECT_TRUE(at::equal(overlapped[i], after[i])) << names[i].first << ": max diff "
+                                                     << (overlapped[i] - after[i]).abs().max();
+    EXPECT_FALSE(at::equal(overlapped[i], names[i].second)) << names[i].first << " did not move";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dist, GradOverlapTrainer,
+                         ::testing::Values(TrainerCase{false, 0}, TrainerCase{true, 0}, TrainerCase{true, 1}),
+                         [](const auto& info) {
+                           return std::string(info.param.checkpoint ? "Checkpointed" : "Plain") + "Zero" +
+                                  std::to_string(info.param.zero_stage);
+                         });
 
 // Prints failures from ranks other than 0 (rank 0 has gtest's printer) and ends the job when a
 // test fails on this rank.

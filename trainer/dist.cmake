@@ -3,6 +3,7 @@ target_sources(spct_core PRIVATE
   ${CMAKE_CURRENT_SOURCE_DIR}/trainer/dist.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/trainer/dist_mpi.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/trainer/data_shard.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/trainer/grad_reducer.cpp
 )
 if(SPCT_WITH_NCCL)
   # dist_nccl.cpp talks to the CUDA runtime directly (devices, events), not only through LibTorch.

@@ -170,7 +170,7 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
           logprobs = batch_logprobs(policy, b, temperature, trainer.forward_options(b.valid));
         }
         const GrpoLoss loss = grpo_loss_sum(logprobs, old_lp[m], ref_lp[m], advs[m], b.mask, loss_options);
-        (loss.loss.sum / global_norm).backward();
+        trainer.backward(loss.loss.sum / global_norm, m + 1 == batches.size());
         if (u == 0) metrics += loss.metrics;
       }
       grad_norm = trainer.apply_gradients(/*advance=*/u + 1 == g.updates_per_batch);

@@ -103,7 +103,9 @@ MetaRmStats train_metarm(const RunConfig& config, Dist& dist, const Transformer&
   const int64_t max_len = config.data.max_prompt_tokens + config.rollout.max_new_tokens + 1;
   while (!trainer.done()) {
     at::Tensor loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(dist.device()));
-    for (const auto& micro : shard.next_step()) {
+    const auto micros = shard.next_step();
+    for (size_t mb = 0; mb < micros.size(); ++mb) {
+      const auto& micro = micros[mb];
       std::vector<int64_t> flat, lens, labs;
       int64_t T = 1;
       for (int64_t i : micro) T = std::max<int64_t>(T, std::min<int64_t>(train[i].prompt.size(), max_len));
@@ -119,7 +121,7 @@ MetaRmStats train_metarm(const RunConfig& config, Dist& dist, const Transformer&
       const int64_t B = static_cast<int64_t>(micro.size());
       at::Tensor logits = meta_rm.logits(at::tensor(flat, at::kLong).view({B, T}), at::tensor(lens, at::kLong));
       const LossSum s = bce_loss_sum(logits, at::tensor(labs, at::kLong).to(logits.device()));
-      (s.sum / static_cast<double>(m.batch_size)).backward();
+      trainer.backward(s.sum / static_cast<double>(m.batch_size), mb + 1 == micros.size());
       loss_sum += s.sum.detach().to(dist.device());
     }
     dist.all_reduce_sum(loss_sum);

@@ -62,13 +62,15 @@ SftStats train_sft(const RunConfig& config, Dist& dist, Transformer& model, Stag
     int64_t global_tokens = 0;
     for (int64_t i : shard.items_at(shard.cursor(), shard.global_batch())) global_tokens += loss_tokens(examples[i], max_len);
     at::Tensor loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(dist.device()));
-    for (const auto& micro : shard.next_step()) {
+    const auto micros = shard.next_step();
+    for (size_t m = 0; m < micros.size(); ++m) {
+      const auto& micro = micros[m];
       std::vector<const Example*> batch;
       for (int64_t i : micro) batch.push_back(&examples[i]);
       const TokenBatch b = make_batch(batch, max_len, device);
       at::Tensor hidden = model.hidden(b.ids, trainer.forward_options(b.valid));
       const LossSum s = sft_loss_sum(token_logprobs(model, hidden, b.targets, kLogprobChunk), b.mask);
-      (s.sum / static_cast<double>(std::max<int64_t>(global_tokens, 1))).backward();
+      trainer.backward(s.sum / static_cast<double>(std::max<int64_t>(global_tokens, 1)), m + 1 == micros.size());
       loss_sum += s.sum.detach().to(dist.device());
     }
     dist.all_reduce_sum(loss_sum);

@@ -105,6 +105,8 @@ StageTrainer::StageTrainer(const RunConfig& config, Dist& dist, Transformer& mod
       params_(trainable(model)),
       owners_(config.optim.zero_stage == 1 ? zero_owners(params_, dist.world_size()) : std::vector<int>{}),
       optimizer_(owners_.empty() ? params_ : owned_params(params_, owners_, dist.rank()), adamw_options(train)),
+      reducer_(dist.world_size() > 1 ? std::make_unique<GradReducer>(dist, params_, config.optim.overlap_allreduce)
+                                     : nullptr),
       start_(std::chrono::steady_clock::now()) {}
 
 ForwardOptions StageTrainer::forward_options(const at::Tensor& valid) const {
@@ -160,15 +162,15 @@ bool StageTrainer::resume() {
   return true;
 }
 
+void StageTrainer::backward(const at::Tensor& loss, bool last_micro_batch) {
+  const bool last = reducer_ && last_micro_batch;
+  if (last) reducer_->arm(loss);
+  loss.backward();
+  if (last) reducer_->start_remaining();
+}
+
 double StageTrainer::apply_gradients(bool advance) {
-  if (dist_.world_size() > 1) {
-    std::vector<at::Tensor> grads;
-    for (auto& [name, p] : params_) {
-      if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
-      grads.push_back(p.grad());
-    }
-    dist_.all_reduce_sum(grads);
-  }
+  if (reducer_) reducer_->finish();  // every parameter then has the gradient summed over ranks
   // Every rank holds the whole summed gradient, so the norm (and the clip) is the global one.
   const GradNorm norm = clip_grad_norm(params_, train_.grad_clip);
   bool finite = norm.finite;

@@ -6,12 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
 #include "core/model.h"
 #include "trainer/dist.h"
+#include "trainer/grad_reducer.h"
 #include "trainer/optimizer.h"
 
 namespace spct {
@@ -33,8 +35,15 @@ class StageTrainer {
   int64_t data_cursor = 0;                             // the stage's items consumed (saved, restored)
   double lr() const;                                   // of the next step
 
-  // After this rank's micro-batch backwards (each loss already divided by the GLOBAL normalizer):
-  // sums gradients across ranks, clips, applies AdamW at lr(), clears grads, advances step().
+  // The backward of one micro-batch's loss (already divided by the GLOBAL normalizer). On several
+  // ranks, last_micro_batch = true (the step's last micro-batch on this rank) starts the gradient
+  // all-reduce: during this backward, bucket by bucket, with optim.overlap_allreduce, else right
+  // after it. Every rank must pass true for its last micro-batch (all ranks run as many).
+  void backward(const at::Tensor& loss, bool last_micro_batch);
+
+  // After this rank's micro-batch backwards: finishes summing gradients across ranks (all of the
+  // reduction when no backward was marked last), clips, applies AdamW at lr(), clears grads,
+  // advances step().
   // Returns the pre-clip norm. A non-finite norm stops the run with an error naming the step, or,
   // with optim.skip_nonfinite, skips the update on every rank (counted in skipped_steps()).
   // advance = false: an extra update of the same step (GRPO's updates_per_batch).
@@ -61,6 +70,7 @@ class StageTrainer {
   NamedTensors params_;
   std::vector<int> owners_;  // ZeRO-1: rank that updates each parameter; empty when replicated
   AdamW optimizer_;          // over params_, or over this rank's owned parameters with ZeRO-1
+  std::unique_ptr<GradReducer> reducer_;  // the gradient all-reduce; only on several ranks
   int64_t step_ = 0;
   int64_t skipped_ = 0;
   std::chrono::steady_clock::time_point start_;
