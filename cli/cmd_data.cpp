@@ -1,5 +1,5 @@
 // `spct data synth|teacher`: the data of the no-download demo (docs/data.md).
-//   spct data synth --out DIR --seed S [--train N --test M --general K]
+//   spct data synth --out DIR --seed S [--train N --test M --valid V --general K]
 //   spct data teacher --data DIR/train.jsonl --out T.jsonl --seed S [--correct-rate 0.7]
 //                     [--samples 3] [--mode generate|given|none] [--hinted]
 // The logic lives in data/synth.cpp and data/teacher.cpp; this file handles options and logging.
@@ -29,17 +29,23 @@ int run_synth(const std::vector<std::string>& args) {
       ("seed", po::value<uint64_t>()->required(), "random seed: the same seed gives the same bytes")
       ("train", po::value<int>()->default_value(2000), "RM items in train.jsonl")
       ("test", po::value<int>()->default_value(400), "RM items in test.jsonl")
-      ("general", po::value<int>()->default_value(1000), "chat examples in general_sft.jsonl");
-  auto vm = parse_options("data synth", "--out DIR --seed S [--train N --test M --general K]", desc, args);
+      ("valid", po::value<int>()->default_value(0), "RM items in valid.jsonl, a validation split to tune on (0 = none)")
+      ("general", po::value<int>()->default_value(1000), "chat examples in general_sft.jsonl")
+      ("surface-faults", po::value<double>()->default_value(0.0, "0"),
+       "probability that a wrong response is a non-answer (a fault visible without arithmetic)");
+  auto vm = parse_options("data synth", "--out DIR --seed S [--train N --test M --valid V --general K]", desc, args);
   if (!vm) return 0;
   data::SynthConfig config;
   config.seed = (*vm)["seed"].as<uint64_t>();
   config.train = (*vm)["train"].as<int>();
   config.test = (*vm)["test"].as<int>();
+  config.valid = (*vm)["valid"].as<int>();
+  config.surface_faults = (*vm)["surface-faults"].as<double>();
   config.general = (*vm)["general"].as<int>();
   const std::string out = (*vm)["out"].as<std::string>();
   const data::SynthData d = data::write_synth(config, out);
-  log::info("data synth: ", out, ": ", d.train.size(), " train, ", d.test.size(), " test, ", d.general.size(),
+  log::info("data synth: ", out, ": ", d.train.size(), " train, ", d.test.size(), " test, ", d.valid.size(),
+            " valid, ", d.general.size(),
             " general SFT (seed ", config.seed, ")");
   return 0;
 }
@@ -54,6 +60,8 @@ int run_teacher(const std::vector<std::string>& args) {
       ("samples", po::value<int>()->default_value(3), "trajectories per item")
       ("mode", po::value<std::string>()->default_value("generate"), "principle mode: generate, given or none")
       ("hinted", po::bool_switch(), "add a hint naming the best response (hinted sampling)")
+      ("style", po::value<std::string>()->default_value("full"),
+       "full (principle descriptions, critique citing the finding) or brief (names, weights, verdicts)")
       ("templates", po::value<std::string>(), "YAML file replacing judge prompt templates (docs/rewards.md)");
   auto vm = parse_options("data teacher", "--data FILE --out T.jsonl --seed S [options]", desc, args);
   if (!vm) return 0;
@@ -62,6 +70,7 @@ int run_teacher(const std::vector<std::string>& args) {
   config.correct_rate = (*vm)["correct-rate"].as<double>();
   config.samples = (*vm)["samples"].as<int>();
   config.hinted = (*vm)["hinted"].as<bool>();
+  config.style = data::parse_teacher_style((*vm)["style"].as<std::string>());
   config.prompt.mode = rewards::parse_principle_mode((*vm)["mode"].as<std::string>());
   if (vm->count("templates")) config.prompt.templates = rewards::load_templates((*vm)["templates"].as<std::string>());
   SPCT_CHECK(config.correct_rate >= 0.0 && config.correct_rate <= 1.0,

@@ -604,10 +604,37 @@ Kind draw_kind(Rng& rng) {
   return r < 0.4 ? Kind::pairwise : r < 0.7 ? Kind::nway : Kind::single;
 }
 
-Json make_item(const std::string& id, Domain domain, Kind kind, Rng& rng, std::set<std::string>& used) {
+// Non-answers: wrong for every task of every domain the checker accepts them for (constraints
+// tasks are checked one by one, a short non-answer can meet a word count).
+const std::vector<std::string>& non_answers() {
+  static const std::vector<std::string> all = {
+      "I cannot work that out.", "I am not sure.", "No idea, sorry.", "That is too hard for me.",
+      "Ask someone else.", "I would rather not say.", "It depends on many things.", "Let me think about it later."};
+  return all;
+}
+
+// Replaces each of the first `count` wrong responses by a non-answer with probability p (distinct
+// non-answers, each one the checker rejects). Draws nothing from rng when p is 0.
+void add_surface_faults(Draft& d, size_t count, double p, Rng& rng) {
+  if (p <= 0.0) return;
+  std::vector<std::string> pool;
+  for (const std::string& s : non_answers())
+    if (!check_response(d.task, s).ok && std::find(d.wrong.begin(), d.wrong.end(), s) == d.wrong.end())
+      pool.push_back(s);
+  rng.shuffle(pool);
+  for (size_t i = 0; i < count && i < d.wrong.size() && !pool.empty(); ++i) {
+    if (!rng.chance(p)) continue;
+    d.wrong[i] = pool.back();
+    pool.pop_back();
+  }
+}
+
+Json make_item(const std::string& id, Domain domain, Kind kind, Rng& rng, std::set<std::string>& used,
+               double surface_faults) {
   const int n = kind == Kind::nway ? rng.uniform(3, 4) : kind == Kind::pairwise ? 2 : 1;
   Draft d = fresh_draft(domain, static_cast<size_t>(std::max(1, n - 1)), rng, used);
   rng.shuffle(d.wrong);
+  add_surface_faults(d, static_cast<size_t>(std::max(1, n - 1)), surface_faults, rng);
   Json item = {{"id", id}, {"subset", to_string(domain)}, {"kind", to_string(kind)}, {"prompt", d.query}};
   if (kind == Kind::pairwise) {
     item["chosen"] = d.correct;
@@ -754,24 +781,29 @@ std::vector<std::string> given_principles(Domain domain) {
 }
 
 SynthData synthesize(const SynthConfig& config) {
-  SPCT_CHECK(config.train >= 0 && config.test >= 0 && config.general >= 0,
-             "synth: --train, --test and --general must be >= 0");
-  SPCT_CHECK(config.train + static_cast<long>(config.test) + config.general <= 200000,
+  SPCT_CHECK(config.train >= 0 && config.test >= 0 && config.valid >= 0 && config.general >= 0,
+             "synth: --train, --test, --valid and --general must be >= 0");
+  SPCT_CHECK(config.surface_faults >= 0.0 && config.surface_faults <= 1.0,
+             "synth: --surface-faults must be in [0, 1], got ", config.surface_faults);
+  SPCT_CHECK(config.train + static_cast<long>(config.test) + config.valid + config.general <= 200000,
              "synth: at most 200000 items and examples in all");
   SynthData out;
   std::set<std::string> used;  // every query text, across splits: the splits stay disjoint
   const auto& domains = all_domains();
-  // The test split is drawn first, so it does not change when only --train or --general does.
+  // The test split is drawn first, so it does not change when --train, --valid or --general does;
+  // the validation split comes next (its own stream).
   auto rm_split = [&](const std::string& name, int count, uint64_t stream) {
     Rng rng(mix_seed(config.seed, stream));
     std::vector<Json> items;
     for (int i = 0; i < count; ++i) {
       const Domain domain = domains[static_cast<size_t>(i) % domains.size()];
-      items.push_back(make_item(name + "-" + std::to_string(i), domain, draw_kind(rng), rng, used));
+      items.push_back(make_item(name + "-" + std::to_string(i), domain, draw_kind(rng), rng, used,
+                                config.surface_faults));
     }
     return items;
   };
   out.test = rm_split("test", config.test, 1);
+  out.valid = rm_split("valid", config.valid, 4);
   out.train = rm_split("train", config.train, 2);
   Rng rng(mix_seed(config.seed, 3));
   for (int i = 0; i < config.general; ++i) {
@@ -786,6 +818,8 @@ SynthData synthesize(const SynthConfig& config) {
                {{"train", split_meta(out.train)},
                 {"test", split_meta(out.test)},
                 {"general_sft", {{"examples", out.general.size()}, {"bytes_per_line", size_stats(out.general, line_bytes)}}}}}};
+  if (config.valid > 0) out.meta["splits"]["valid"] = split_meta(out.valid);
+  if (config.surface_faults > 0) out.meta["surface_faults"] = config.surface_faults;
   return out;
 }
 
@@ -806,6 +840,7 @@ SynthData write_synth(const SynthConfig& config, const std::string& out_dir) {
   };
   write("train.jsonl", to_jsonl(data.train));
   write("test.jsonl", to_jsonl(data.test));
+  if (config.valid > 0) write("valid.jsonl", to_jsonl(data.valid));
   write("general_sft.jsonl", to_jsonl(data.general));
   write("meta.json", data.meta.dump(2) + "\n");
   return data;

@@ -67,11 +67,16 @@ struct SynthConfig {
   uint64_t seed = 0;
   int train = 2000;   // items
   int test = 400;     // items
+  int valid = 0;      // items of a validation split (tune on it, never on test)
+  // Probability that each wrong response of an RM item is a non-answer ("I am not sure.") instead
+  // of a wrong answer: a fault visible in the response alone, which a small model trained from
+  // scratch can learn to see (wrong numbers and orders need arithmetic). 0 keeps every wrong answer.
+  double surface_faults = 0.0;
   int general = 1000; // chat SFT examples
 };
 
 struct SynthData {
-  std::vector<Json> train, test;  // RM items (rewards::read_rm_dataset formats + "task")
+  std::vector<Json> train, test, valid;  // RM items (rewards::read_rm_dataset formats + "task")
   std::vector<Json> general;      // {"messages": [user, assistant]}
   Json meta;                      // counts per split/domain/kind, seed, version, sizes
 };
@@ -80,8 +85,8 @@ struct SynthData {
 // Throws spct::Error if a size is negative or too large for the query space of the domains.
 SynthData synthesize(const SynthConfig& config);
 
-// synthesize, then writes train.jsonl, test.jsonl, general_sft.jsonl and meta.json into out_dir
-// (created if missing), each file atomically.
+// synthesize, then writes train.jsonl, test.jsonl, valid.jsonl (when asked for), general_sft.jsonl
+// and meta.json into out_dir (created if missing), each file atomically.
 SynthData write_synth(const SynthConfig& config, const std::string& out_dir);
 
 // One JSON value per line, as the writers emit it.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/file_util.h"
@@ -27,6 +28,20 @@ std::string render_principles(const std::vector<Principle>& ps, const std::vecto
     out += std::to_string(i + 1) + ". " + ps[i].name + " (" + std::to_string(weights[i]) + "%): " + ps[i].text + "\n";
   return out;
 }
+
+// The brief style's principles: "1. Correct value (80%)." lines, the descriptions dropped.
+std::string brief_principles(const std::string& full) {
+  std::string out;
+  std::istringstream in(full);
+  for (std::string line; std::getline(in, line);) {
+    const size_t colon = line.find("%): ");
+    out += (colon == std::string::npos ? line : line.substr(0, colon + 2) + ".") + "\n";
+  }
+  return out;
+}
+
+// The brief style's verdict for a score: the band score_for draws it from.
+std::string verdict(int score) { return score >= 8 ? "right" : score >= 4 ? "close" : "wrong"; }
 
 // Replaces every "{key}" in text by its value.
 std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>>& values) {
@@ -149,6 +164,12 @@ void check_truth(const rewards::RmItem& item, const std::vector<Check>& checks, 
 
 }  // namespace
 
+TeacherStyle parse_teacher_style(const std::string& name) {
+  if (name == "full") return TeacherStyle::full;
+  if (name == "brief") return TeacherStyle::brief;
+  throw_error("teacher style must be full or brief, got '", name, "'");
+}
+
 std::vector<Json> teach_item(const std::string& line, uint64_t index, const std::string& where,
                              const TeacherConfig& config) {
   SPCT_CHECK(config.correct_rate >= 0.0 && config.correct_rate <= 1.0, "teacher: --correct-rate must be in [0, 1], got ",
@@ -187,8 +208,10 @@ std::vector<Json> teach_item(const std::string& line, uint64_t index, const std:
     if (tie_with >= 0) scores[tie_with] = scores[item.best];
 
     const bool shortcut = config.hinted && want_correct && rng.chance(0.5);
+    const bool brief = config.style == TeacherStyle::brief;
     std::string text;
-    if (config.prompt.mode == rewards::PrincipleMode::generate) text += make_principles(task, rng);
+    if (config.prompt.mode == rewards::PrincipleMode::generate)
+      text += brief ? brief_principles(make_principles(task, rng)) : make_principles(task, rng);
     text += "Critique:\n";
     std::vector<int> shown(n);  // (n,) displayed order
     for (int p = 0; p < n; ++p) {
@@ -199,6 +222,9 @@ std::vector<Json> teach_item(const std::string& line, uint64_t index, const std:
       if (shortcut && is_truth)
         text += n == 1 ? std::string("The hint says it is ") + (item.label ? "correct" : "incorrect") + ".\n"
                        : who + "is the hinted best.\n";
+      else if (brief)
+        text += who.substr(0, who.size() - 1) + ": " + (n == 1 ? (believed[0] ? "right" : "wrong") : verdict(scores[i])) +
+                ".\n";
       else
         text += who + (believed[i] == checks[i].ok ? checks[i].finding : checks[i].misread) + "\n";
     }

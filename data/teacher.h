@@ -18,11 +18,19 @@ namespace spct::data {
 // Trajectories never exceed this many bytes (docs/data.md; the tests check it).
 constexpr size_t kMaxTrajectoryBytes = 400;
 
+// How a trajectory reads. full: principles with their descriptions and a critique line per
+// response that cites the checker's finding ("Response 1 gives 41, but 17 + 25 = 42."). brief:
+// principle names and weights only, and a verdict per response ("Response 1: wrong.": right,
+// close or wrong, the score band it implies), for a model trained from scratch in minutes.
+enum class TeacherStyle { full, brief };
+TeacherStyle parse_teacher_style(const std::string& name);  // "full" | "brief", else spct::Error
+
 struct TeacherConfig {
   uint64_t seed = 0;
   double correct_rate = 0.7;  // in [0, 1]
   int samples = 3;            // trajectories per item, each in its own response order
   bool hinted = false;        // hint names the best response (label); see docs/data.md
+  TeacherStyle style = TeacherStyle::full;
   rewards::JudgePromptConfig prompt;  // mode and templates of the judge prompt
 };
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -229,6 +230,65 @@ TEST(DataSynth, BadSizesAreErrors) {
   EXPECT_THROW(synthesize(c), Error);
 }
 
+TEST(DataSynth, ValidSplitIsDisjointAndLeavesTestAlone) {
+  SynthConfig with = small_config(4);
+  with.valid = 120;
+  const SynthData a = synthesize(small_config(4)), b = synthesize(with);
+  EXPECT_TRUE(a.valid.empty());
+  ASSERT_EQ(b.valid.size(), 120u);
+  EXPECT_EQ(to_jsonl(a.test), to_jsonl(b.test));  // adding a validation split keeps the test split
+  std::set<std::string> others;
+  for (const auto* split : {&b.train, &b.test})
+    for (const Json& j : *split) others.insert(j.at("prompt").get<std::string>());
+  for (const Json& j : b.valid) {
+    EXPECT_EQ(others.count(j.at("prompt").get<std::string>()), 0u) << j.dump();
+    EXPECT_EQ(j.at("id").get<std::string>().rfind("valid-", 0), 0u);
+  }
+  EXPECT_EQ(b.meta.at("splits").at("valid").at("items"), 120);
+  EXPECT_FALSE(a.meta.at("splits").contains("valid"));
+  test::TempDir dir, none;
+  write_synth(with, dir.path().string());
+  write_synth(small_config(4), none.path().string());
+  EXPECT_EQ(read_file(dir.file("valid.jsonl")), to_jsonl(b.valid));
+  EXPECT_FALSE(std::filesystem::exists(none.file("valid.jsonl")));
+}
+
+// Every response of an item, in the order the item lists them.
+std::vector<std::string> responses_of(const Json& j) {
+  if (j.contains("responses")) return j.at("responses").get<std::vector<std::string>>();
+  if (j.contains("chosen")) return {j.at("chosen").get<std::string>(), j.at("rejected").get<std::string>()};
+  return {j.at("response").get<std::string>()};
+}
+
+TEST(DataSynth, SurfaceFaultsAreNonAnswersTheCheckerRejects) {
+  SynthConfig c = small_config(6);
+  c.surface_faults = 1.0;
+  const SynthData d = synthesize(c);
+  const std::regex non_answer("^[A-Z][a-z ,']+\\.$");  // words only: no number, no list, no transform
+  int wrong = 0, surface = 0;
+  for (const Json& j : d.train) {
+    const std::vector<std::string> rs = responses_of(j);
+    EXPECT_EQ(std::set<std::string>(rs.begin(), rs.end()).size(), rs.size()) << j.dump();  // distinct
+    for (size_t i = 0; i < rs.size(); ++i) {
+      const Check check = check_response(j.at("task"), rs[i]);
+      const bool truth = j.contains("label") ? j.at("label") == 1
+                         : j.contains("best") ? static_cast<int>(i) == j.at("best").get<int>()
+                                              : i == 0;
+      EXPECT_EQ(check.ok, truth) << j.dump();
+      if (check.ok) continue;
+      ++wrong;
+      surface += std::regex_match(rs[i], non_answer) && ints(rs[i]).empty();
+    }
+  }
+  // Constraint tasks can accept a short non-answer; those keep their wrong answer.
+  EXPECT_GT(surface, wrong * 9 / 10) << surface << " of " << wrong;
+  SynthConfig half = small_config(6);
+  half.surface_faults = 0.5;
+  EXPECT_NE(to_jsonl(synthesize(half).train), to_jsonl(synthesize(small_config(6)).train));
+  half.surface_faults = 1.5;
+  EXPECT_THROW(synthesize(half), Error);
+}
+
 TEST(DataSynth, CheckerFindingsNameTheFault) {
   const Json add = {{"domain", "arithmetic"}, {"op", "+"}, {"a", 17}, {"b", 25}};
   EXPECT_EQ(check_response(add, "41").finding, "gives 41, but 17 + 25 = 42.");
@@ -420,6 +480,49 @@ TEST_F(DataTeacher, HintedPromptsNameTheBestResponse) {
   }
   EXPECT_GT(shortcuts, 0);
   EXPECT_LT(shortcuts, static_cast<int>(t.lines.size()));
+}
+
+TEST_F(DataTeacher, BriefStyleGivesNamesWeightsAndVerdictsMatchingTheScores) {
+  TeacherConfig c;
+  c.seed = 8;
+  c.style = TeacherStyle::brief;
+  c.correct_rate = 0.7;
+  const Taught t = teach(train(), c, dir_);
+  long correct = 0;
+  static const std::regex principle("^\\d+\\. [A-Za-z ]+ \\(\\d+%\\)\\.$");
+  static const std::regex verdict("^(?:Response (\\d+)|The response): (right|close|wrong)\\.$");
+  for (size_t k = 0; k < t.lines.size(); ++k) {
+    const Json& j = t.lines[k];
+    const int n = j.at("num_responses").get<int>();
+    const std::string text = j.at("text").get<std::string>();
+    const rewards::ScoreParse parse = rewards::parse_scores(text, n);
+    ASSERT_TRUE(parse.ok()) << parse.reason << "\n" << text;
+    correct += rewards::is_correct(parse.scores, truth_of(j));
+    std::istringstream lines(text);
+    int verdicts = 0;
+    bool in_principles = false;
+    for (std::string line; std::getline(lines, line);) {
+      if (line == "Principles:") { in_principles = true; continue; }
+      if (line == "Critique:") { in_principles = false; continue; }
+      if (in_principles) {
+        EXPECT_TRUE(std::regex_match(line, principle)) << line;
+        continue;
+      }
+      std::smatch m;
+      if (!std::regex_match(line, m, verdict)) continue;
+      const int p = m[1].matched ? std::stoi(m[1]) - 1 : 0;
+      const int score = parse.scores[static_cast<size_t>(p)];
+      const std::string want = n == 1 ? (score == 1 ? "right" : "wrong")
+                               : score >= 8 ? "right" : score >= 4 ? "close" : "wrong";
+      EXPECT_EQ(m[2].str(), want) << text;
+      ++verdicts;
+    }
+    EXPECT_EQ(verdicts, n) << text;
+    EXPECT_LT(text.size(), 200u) << text;
+  }
+  EXPECT_NEAR(static_cast<double>(correct) / static_cast<double>(t.lines.size()), 0.7, 0.05);
+  EXPECT_THROW(parse_teacher_style("short"), Error);
+  EXPECT_EQ(parse_teacher_style("brief"), TeacherStyle::brief);
 }
 
 TEST_F(DataTeacher, ItemsWithoutATaskAreAnErrorNamingTheLine) {
