@@ -10,11 +10,11 @@ spct=${1:?usage: demo.sh SPCT_BINARY RUN_DIR [--small] [spct run options]}
 run=${2:?usage: demo.sh SPCT_BINARY RUN_DIR [--small] [spct run options]}
 shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
-sizes=(--train 600 --test 100 --general 300)
+sizes=(--train 600 --test 100 --valid 100 --general 300)
 small=()
 if [ "${1:-}" = "--small" ]; then
   shift
-  sizes=(--train 24 --test 12 --general 24)
+  sizes=(--train 24 --test 12 --valid 12 --general 24)
   small=(--set sft.steps=3 --set rft.steps=2 --set grpo.steps=2 --set metarm.steps=2 --set eval.k=[1,2]
          --set sft.warmup_steps=0 --set rft.warmup_steps=0 --set metarm.warmup_steps=0
          --set rollout.max_new_tokens=48)
@@ -22,17 +22,17 @@ fi
 data=$run/data
 templates=$root/configs/demo_templates.yaml
 if [ ! -f "$data/done" ]; then
-  "$spct" data synth --out "$data" --seed 1 "${sizes[@]}"
+  "$spct" data synth --out "$data" --seed 1 --surface-faults 0.5 "${sizes[@]}"
   for mode in generate given none; do  # one trajectory per item in each principle mode
     "$spct" data teacher --data "$data/train.jsonl" --out "$data/teacher_$mode.jsonl" --seed 2 --samples 1 \
-      --mode "$mode" --templates "$templates" --correct-rate 0.8
+      --mode "$mode" --templates "$templates" --correct-rate 0.8 --style brief
   done
   cat "$data"/teacher_{generate,given,none}.jsonl > "$data/teacher.jsonl"
   # RFT's sampled trajectories (rft.trajectories): N_RFT = 3 non-hinted and 1 hinted per item.
   "$spct" data teacher --data "$data/train.jsonl" --out "$data/teacher_plain.jsonl" --seed 3 --samples 3 \
-    --templates "$templates" --correct-rate 0.8
+    --templates "$templates" --correct-rate 0.8 --style brief
   "$spct" data teacher --data "$data/train.jsonl" --out "$data/teacher_hinted.jsonl" --seed 4 --samples 1 \
-    --hinted --templates "$templates" --correct-rate 0.8
+    --hinted --templates "$templates" --correct-rate 0.8 --style brief
   cat "$data/teacher_plain.jsonl" "$data/teacher_hinted.jsonl" > "$data/teacher_rft.jsonl"
   touch "$data/done"
 fi

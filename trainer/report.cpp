@@ -84,9 +84,11 @@ std::string write_report(const std::string& run_dir) {
   std::string r = "# SPCT run report: " + run_dir + "\n\n";
   const auto& main = modes[0].second ? modes[0].second : (modes[1].second ? modes[1].second : modes[2].second);
   if (main)
-    r += "Test split: `" + main->value("data", std::string("?")) + "`, " + std::to_string(main->value("items", 0)) +
+    r += "Evaluated on `" + main->value("data", std::string("?")) + "` (`data.test`), " +
+         std::to_string(main->value("items", 0)) +
          " items. Accuracy counts the pairwise and n-way items (ties are wrong, SPCT eq. 10); single-response "
-         "items are scored by ROC-AUC. Numbers are from the test split only; nothing was tuned on it.\n\n";
+         "items are scored by ROC-AUC. Tune on a validation split (`spct data synth --valid`), not on the test "
+         "split.\n\n";
 
   if (any_stage) {
     r += "## Accuracy by stage (greedy, principles generated)\n\n![by stage](report_stages.png)\n\n"
