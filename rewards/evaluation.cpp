@@ -22,6 +22,7 @@ void add(SubsetStats& s, const RmItem& item, const Verdict& v, int used) {
   } else {
     ++s.items;
     s.correct += v.correct ? 1 : 0;
+    s.chance_sum += 1.0 / static_cast<double>(v.num_responses);
   }
 }
 
@@ -42,6 +43,7 @@ MethodResult run_method(const std::string& method, int k, const std::vector<RmIt
 nlohmann::json stats_json(const SubsetStats& s) {
   auto num = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
   return {{"items", s.items}, {"correct", s.correct}, {"accuracy", num(s.accuracy())},
+          {"chance_accuracy", num(s.chance_accuracy())},
           {"single_items", s.single_items}, {"auc", num(s.auc())},
           {"malformed_rate", s.trajectories ? nlohmann::json(double(s.malformed) / s.trajectories) : nlohmann::json(nullptr)}};
 }
@@ -49,6 +51,7 @@ nlohmann::json stats_json(const SubsetStats& s) {
 }  // namespace
 
 double SubsetStats::accuracy() const { return items ? double(correct) / items : kNaN; }
+double SubsetStats::chance_accuracy() const { return items ? chance_sum / items : kNaN; }
 double SubsetStats::auc() const { return roc_auc(single_scores, single_labels); }
 
 double MethodResult::subset_mean_accuracy() const {

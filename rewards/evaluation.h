@@ -18,8 +18,12 @@ struct SubsetStats {
   std::vector<double> single_scores;
   std::vector<int> single_labels;
   int trajectories = 0, malformed = 0;
+  double chance_sum = 0;  // sum of 1/n over the n >= 2 items
 
   double accuracy() const;  // NaN without n >= 2 items
+  // The accuracy of a judge that names a uniformly random response as the strict winner: the mean
+  // of 1/n (1/2 for a pair, 1/3 or 1/4 for n-way). NaN without n >= 2 items.
+  double chance_accuracy() const;
   double auc() const;       // NaN without both labels among single-response items
 };
 

@@ -89,11 +89,27 @@ TEST(Evaluate, AccuracyPerMethodAndKByHand) {
   EXPECT_DOUBLE_EQ(r[0].subsets.at("x").accuracy(), 0.5);
   EXPECT_DOUBLE_EQ(r[0].subsets.at("y").accuracy(), 1.0);
   EXPECT_DOUBLE_EQ(r[0].subset_mean_accuracy(), 0.75);
+  EXPECT_DOUBLE_EQ(r[0].overall.chance_accuracy(), 1.0 / 3);  // three 3-way items
   EXPECT_EQ(r[1].method, "voting");
   EXPECT_DOUBLE_EQ(r[1].overall.accuracy(), 1.0 / 3);
   EXPECT_EQ(r[1].overall.malformed, 1);
   const std::string csv = results_to_csv(r);
   EXPECT_NE(csv.find("greedy,1,overall,accuracy,0.666667,3"), std::string::npos) << csv;
+}
+
+TEST(Evaluate, ChanceIsTheMeanOfOneOverNOverRankedItems) {
+  RmItem pair = item3(0), four = item3(3), single = item3(0);
+  pair.responses = {"a", "b"};
+  four.responses = {"a", "b", "c", "d"};
+  single.responses = {"a"};
+  single.best = -1;
+  single.label = 1;
+  const std::vector<std::vector<Trajectory>> greedy = {
+      {traj({0, 1}, {9, 1})}, {traj({0, 1, 2, 3}, {1, 1, 1, 9})}, {traj({0}, {1})}};
+  const auto r = evaluate({pair, four, single}, greedy, {}, EvalSpec{{}, 0, false, 1});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_DOUBLE_EQ(r[0].overall.chance_accuracy(), (1.0 / 2 + 1.0 / 4) / 2);  // the single item is not ranked
+  EXPECT_DOUBLE_EQ(results_to_json(r)["methods"][0]["overall"]["chance_accuracy"].get<double>(), 0.375);
 }
 
 TEST(RocAuc, HandComputed) {

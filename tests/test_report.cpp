@@ -22,7 +22,7 @@ void write_results(const std::string& dir, const std::vector<std::tuple<std::str
   for (const auto& [method, k, acc] : rows) {
     if (!methods.empty()) methods += ",";
     methods += "{\"method\":\"" + method + "\",\"k\":" + std::to_string(k) + ",\"overall\":{\"accuracy\":" +
-               std::to_string(acc) + ",\"auc\":0.75,\"items\":" + std::to_string(items) +
+               std::to_string(acc) + ",\"chance_accuracy\":0.375,\"auc\":0.75,\"items\":" + std::to_string(items) +
                ",\"malformed_rate\":0.125,\"single_items\":10}}";
   }
   std::ofstream(dir + "/results.json") << "{\"data\":\"test.jsonl\",\"items\":50,\"methods\":[" << methods << "]}\n";
@@ -70,6 +70,7 @@ TEST(Report, TablesAndVerdictsFromResults) {
   EXPECT_TRUE(has(r, "| MetaRM@8 at least Voting@8 | **yes** (0.650 >= 0.550) |")) << r;
   EXPECT_TRUE(has(r, "| generated principles above none (Voting@8) | **yes** (0.550 > 0.450) |")) << r;
   EXPECT_TRUE(has(r, "moves an accuracy by 0.025")) << r;  // 1 / 40 items
+  EXPECT_TRUE(has(r, "**Chance: 0.375**")) << r;
   // The three charts the report links, beside it.
   for (const char* png : kPlots) EXPECT_TRUE(has(r, std::string("](") + png + ")")) << png;
   EXPECT_EQ(png_size(run + "/report_stages.png"), "640x440");

@@ -36,7 +36,7 @@ std::optional<json> read_results(const std::string& path) {
   }
 }
 
-// metric "accuracy" (n >= 2 items), "auc" (single-response items) or "malformed_rate".
+// metric "accuracy" (n >= 2 items), "chance_accuracy", "auc" (single-response items) or "malformed_rate".
 Number lookup(const std::optional<json>& results, const std::string& method, int k, const std::string& metric) {
   if (!results) return {};
   for (const auto& m : (*results)["methods"]) {
@@ -89,6 +89,17 @@ std::string write_report(const std::string& run_dir) {
          " items. Accuracy counts the pairwise and n-way items (ties are wrong, SPCT eq. 10); single-response "
          "items are scored by ROC-AUC. Tune on a validation split (`spct data synth --valid`), not on the test "
          "split.\n\n";
+  if (main) {
+    // The first method present carries the chance level of these items (results files of older
+    // versions have none).
+    for (const auto& m : (*main)["methods"]) {
+      const json& o = m.at("overall");
+      if (!o.contains("chance_accuracy") || o["chance_accuracy"].is_null()) break;
+      r += "**Chance: " + fmt({o["chance_accuracy"].get<double>(), o.value("items", 0)}) +
+           "** (a judge naming a uniformly random response as the winner: 1/2 for a pair, 1/n for n-way).\n\n";
+      break;
+    }
+  }
 
   if (any_stage) {
     r += "## Accuracy by stage (greedy, principles generated)\n\n![by stage](report_stages.png)\n\n"
