@@ -136,7 +136,7 @@ NamedResults present(const NamedResults& all) {
 
 void plot_stages(const NamedResults& stages, const std::string& out) {
   Canvas c(640, 440);
-  const Frame f = begin_chart(c, "Accuracy by stage (test split)", "stage", "accuracy (greedy)", {});
+  const Frame f = begin_chart(c, "Accuracy by stage (greedy)", "stage", "accuracy (greedy)", {});
   const double slot = static_cast<double>(f.width()) / stages.size();
   for (size_t i = 0; i < stages.size(); ++i) {
     const int mid = f.left + static_cast<int>(std::lround((i + 0.5) * slot));
@@ -167,7 +167,7 @@ void plot_k(const std::optional<json>& res, const std::string& out) {
   if (greedy) legend.push_back(greedy_style);
 
   Canvas c(720, 440);
-  const Frame f = begin_chart(c, "Inference-time scaling (test split)", "k (sampled judgments)", "accuracy", legend);
+  const Frame f = begin_chart(c, "Inference-time scaling", "k (sampled judgments)", "accuracy", legend);
   double lo = ks.empty() ? 0 : std::log2(*ks.begin()), hi = ks.empty() ? 3 : std::log2(*ks.rbegin());
   if (hi - lo < 1) lo -= 0.5, hi += 0.5;
   const double pad = (hi - lo) * 0.06;
@@ -195,7 +195,7 @@ void plot_modes(const NamedResults& modes, const std::string& out) {
   std::vector<Legend> legend;
   for (const auto& m : methods) legend.push_back(m.second);
   Canvas c(880, 440);
-  const Frame f = begin_chart(c, "Principle modes (test split, largest k)", "principles", "accuracy", legend);
+  const Frame f = begin_chart(c, "Principle modes (largest k)", "principles", "accuracy", legend);
   const double slot = static_cast<double>(f.width()) / modes.size();
   const double bar_w = std::min(slot * 0.9 / methods.size(), 80.0);
   for (size_t i = 0; i < modes.size(); ++i) {
