@@ -1,5 +1,7 @@
 #include "core/file_util.h"
 
+#include <array>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -53,6 +55,21 @@ nlohmann::json read_json_file(const std::string& path) {
   } catch (const nlohmann::json::parse_error& e) {
     throw_error(path, ": not valid JSON: ", e.what());
   }
+}
+
+uint32_t crc32(std::string_view data, uint32_t crc) {
+  static const auto table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t n = 0; n < 256; ++n) {
+      uint32_t c = n;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[n] = c;
+    }
+    return t;
+  }();
+  uint32_t c = crc ^ 0xFFFFFFFFu;
+  for (char ch : data) c = table[(c ^ static_cast<uint8_t>(ch)) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
 }
 
 }  // namespace spct

@@ -1,9 +1,11 @@
-// Small filesystem helpers: atomic replace of a file, reading a text or JSON file.
+// Small filesystem helpers: atomic replace of a file, reading a text or JSON file, CRC-32 of bytes.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <string_view>
 
 namespace spct {
 
@@ -14,5 +16,9 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
 std::string read_text_file(const std::string& path);  // throws spct::Error naming the file
 // The file parsed as JSON; throws spct::Error "<path>: not valid JSON: ..." (or cannot open).
 nlohmann::json read_json_file(const std::string& path);
+
+// CRC-32 (ISO-HDLC, polynomial 0xEDB88320, as zlib, PNG and the checkpoints' tensor checksums use
+// it); pass the previous value to continue a running CRC. crc32("123456789") == 0xCBF43926.
+uint32_t crc32(std::string_view data, uint32_t crc = 0);
 
 }  // namespace spct

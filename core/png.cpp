@@ -11,18 +11,6 @@
 namespace spct::png {
 namespace {
 
-// ---- checksums -------------------------------------------------------------------------------
-
-std::array<uint32_t, 256> make_crc_table() {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t n = 0; n < 256; ++n) {
-    uint32_t c = n;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[n] = c;
-  }
-  return t;
-}
-
 // ---- deflate ---------------------------------------------------------------------------------
 
 // Bits are packed from the least significant bit of each byte; Huffman codes go most significant
@@ -264,13 +252,6 @@ constexpr uint8_t kFont[95][5] = {
 constexpr int kGlyphW = 5, kGlyphH = 8, kAdvance = 6;
 
 }  // namespace
-
-uint32_t crc32(std::string_view data, uint32_t crc) {
-  static const std::array<uint32_t, 256> table = make_crc_table();
-  uint32_t c = crc ^ 0xFFFFFFFFu;
-  for (char ch : data) c = table[(c ^ static_cast<uint8_t>(ch)) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
 
 uint32_t adler32(std::string_view data, uint32_t adler) {
   constexpr uint32_t kMod = 65521;

@@ -9,11 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/file_util.h"
+
 namespace spct::png {
 
-// CRC-32 (ISO-HDLC, polynomial 0xEDB88320, as PNG and zlib use it); pass the previous value to
-// continue a running CRC. crc32("123456789") == 0xCBF43926.
-uint32_t crc32(std::string_view data, uint32_t crc = 0);
+// CRC-32 as PNG and zlib use it: the one in core/file_util.h.
+using spct::crc32;
 // Adler-32 (RFC 1950); pass the previous value to continue. adler32("Wikipedia") == 0x11E60398.
 uint32_t adler32(std::string_view data, uint32_t adler = 1);
 

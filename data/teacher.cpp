@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/file_util.h"
@@ -21,22 +20,18 @@ struct Principle {
   std::string text;
 };
 
-// "1. Correct value (80%): the number must equal 17 + 25." one per line; weights sum to 100.
-std::string render_principles(const std::vector<Principle>& ps, const std::vector<int>& weights) {
-  std::string out = "Principles:\n";
-  for (size_t i = 0; i < ps.size(); ++i)
-    out += std::to_string(i + 1) + ". " + ps[i].name + " (" + std::to_string(weights[i]) + "%): " + ps[i].text + "\n";
-  return out;
-}
+// Weighted principles; the weights sum to 100.
+struct Principles {
+  std::vector<Principle> ps;
+  std::vector<int> weights;
+};
 
-// The brief style's principles: "1. Correct value (80%)." lines, the descriptions dropped.
-std::string brief_principles(const std::string& full) {
-  std::string out;
-  std::istringstream in(full);
-  for (std::string line; std::getline(in, line);) {
-    const size_t colon = line.find("%): ");
-    out += (colon == std::string::npos ? line : line.substr(0, colon + 2) + ".") + "\n";
-  }
+// "1. Correct value (80%): the number must equal 17 + 25." one per line; brief: "1. Correct value (80%).".
+std::string render_principles(const Principles& p, bool brief) {
+  std::string out = "Principles:\n";
+  for (size_t i = 0; i < p.ps.size(); ++i)
+    out += std::to_string(i + 1) + ". " + p.ps[i].name + " (" + std::to_string(p.weights[i]) + "%)" +
+           (brief ? "." : ": " + p.ps[i].text) + "\n";
   return out;
 }
 
@@ -59,12 +54,12 @@ Principle draw(Rng& rng, const Words& names, const Words& texts,
 }
 
 // Two principles: a main one tied to the query, and a minor one; wording varies per sample.
-std::string two_principles(Rng& rng, const Principle& main, const Principle& minor, const std::vector<int>& mains) {
+Principles two_principles(Rng& rng, const Principle& main, const Principle& minor, const std::vector<int>& mains) {
   const int w = rng.pick(mains);
-  return render_principles({main, minor}, {w, 100 - w});
+  return {{main, minor}, {w, 100 - w}};
 }
 
-std::string constraint_principles(const Json& task, Rng& rng) {
+Principles constraint_principles(const Json& task, Rng& rng) {
   const std::string casing = task.at("case").get<std::string>(), ending = task.at("ending").get<std::string>();
   std::vector<Principle> ps = {draw(rng, {"Word count", "Length"}, {"exactly {k} words.", "{k} words, no more, no fewer."},
                                     {{"k", std::to_string(task.at("words").get<int>())}})};
@@ -77,11 +72,11 @@ std::string constraint_principles(const Json& task, Rng& rng) {
                       {{"t", task.at("topic").get<std::string>()}}));
   const std::vector<int> weights = ps.size() == 2 ? (rng.chance(0.5) ? std::vector<int>{70, 30} : std::vector<int>{60, 40})
                                                   : (rng.chance(0.5) ? std::vector<int>{40, 30, 30} : std::vector<int>{50, 25, 25});
-  return render_principles(ps, weights);
+  return {ps, weights};
 }
 
 // The principles the teacher writes for this query (mode `generate`).
-std::string make_principles(const Json& task, Rng& rng) {
+Principles make_principles(const Json& task, Rng& rng) {
   const Words clarity_names = {"Clarity", "Directness", "Single answer"};
   const Words clarity_texts = {"one clear number.", "states the result plainly.", "a single final number."};
   switch (task_domain(task)) {
@@ -211,7 +206,7 @@ std::vector<Json> teach_item(const std::string& line, uint64_t index, const std:
     const bool brief = config.style == TeacherStyle::brief;
     std::string text;
     if (config.prompt.mode == rewards::PrincipleMode::generate)
-      text += brief ? brief_principles(make_principles(task, rng)) : make_principles(task, rng);
+      text += render_principles(make_principles(task, rng), brief);
     text += "Critique:\n";
     std::vector<int> shown(n);  // (n,) displayed order
     for (int p = 0; p < n; ++p) {

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -18,22 +17,13 @@
 namespace spct {
 namespace {
 using png::Canvas;
+using test::to_hex;
 using png::Color;
 using png::Deflate;
 
 std::string from_hex(const std::string& h) {
   std::string out;
   for (size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16)));
-  return out;
-}
-
-std::string to_hex(const std::string& s) {
-  std::string out;
-  char buf[3];
-  for (unsigned char c : s) {
-    std::snprintf(buf, sizeof buf, "%02x", c);
-    out += buf;
-  }
   return out;
 }
 

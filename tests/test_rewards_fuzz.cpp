@@ -3,10 +3,10 @@
 // Seeded, so a failure reproduces; the failing input is printed in hex.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <random>
 
 #include "rewards/score_parser.h"
+#include "tests/test_util.h"
 
 namespace spct::rewards {
 namespace {
@@ -14,15 +14,6 @@ namespace {
 constexpr int kRandomStrings = 100000;
 constexpr int kMutations = 100000;
 
-std::string hex(const std::string& s) {
-  std::string out;
-  char buf[4];
-  for (unsigned char c : s) {
-    std::snprintf(buf, sizeof buf, "%02x", c);
-    out += buf;
-  }
-  return out;
-}
 
 // Pieces that steer random strings towards the parser's interesting paths.
 const std::vector<std::string> kPieces = {"\\boxed{", "{", "}", ",", " ", "\n", "-", "+", "0", "1", "7",
@@ -65,16 +56,16 @@ std::string valid_output(std::mt19937_64& rng, int n) {
   try {
     p = parse_scores(text, n);
   } catch (...) {
-    return ::testing::AssertionFailure() << "threw on n=" << n << " input " << hex(text);
+    return ::testing::AssertionFailure() << "threw on n=" << n << " input " << test::to_hex(text);
   }
   if (p.ok()) {
     const ScoreRange r = score_range(n);
     bool good = p.scores.size() == static_cast<size_t>(n) && p.reason.empty() &&
                 text.find("\\boxed{") != std::string::npos;
     for (int s : p.scores) good = good && s >= r.min && s <= r.max;
-    if (!good) return ::testing::AssertionFailure() << "bad ok-result on n=" << n << " input " << hex(text);
+    if (!good) return ::testing::AssertionFailure() << "bad ok-result on n=" << n << " input " << test::to_hex(text);
   } else if (!p.scores.empty() || p.reason.empty()) {
-    return ::testing::AssertionFailure() << "bad error-result on n=" << n << " input " << hex(text);
+    return ::testing::AssertionFailure() << "bad error-result on n=" << n << " input " << test::to_hex(text);
   }
   return ::testing::AssertionSuccess();
 }

@@ -57,6 +57,17 @@ inline std::string error_of(const std::function<void()>& f) {
   return "";
 }
 
+// Lowercase hex of every byte: "\x01\xab" -> "01ab".
+inline std::string to_hex(const std::string& bytes) {
+  std::string out;
+  char buf[3];
+  for (unsigned char c : bytes) {
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    out += buf;
+  }
+  return out;
+}
+
 inline std::string source_path(const std::string& rel) { return std::string(SPCT_SOURCE_DIR) + "/" + rel; }
 inline std::string fixture_model(const std::string& family) { return source_path("tests/fixtures/models/" + family); }
 

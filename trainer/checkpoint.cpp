@@ -19,6 +19,7 @@
 
 #include "core/byte_tokenizer.h"
 #include "core/error.h"
+#include "core/file_util.h"
 #include "core/log.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -83,20 +84,9 @@ class Handle {
   herr_t (*close_)(hid_t) = nullptr;
 };
 
-uint32_t crc32(const void* data, size_t n) {
-  static const auto table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  uint32_t c = 0xFFFFFFFFu;
-  const auto* p = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < n; ++i) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
+// CRC-32 of a tensor's first `bytes` bytes (contiguous), the checksum stored beside each dataset.
+uint32_t tensor_crc32(const at::Tensor& t, size_t bytes) {
+  return crc32(std::string_view(static_cast<const char*>(t.data_ptr()), bytes));
 }
 
 std::string hex(uint32_t v) {
@@ -208,7 +198,7 @@ class Writer {
     const size_t bytes = t.numel() * t.element_size();
     if (bytes > 0) H5Check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()), path_, "write " + obj);
     attr_str(ds, "dtype", st->name, obj);
-    attr_u32(ds, "crc32", crc32(t.data_ptr(), bytes), obj);
+    attr_u32(ds, "crc32", tensor_crc32(t, bytes), obj);
   }
 
   void attr_i64(hid_t obj, const std::string& name, int64_t v, const std::string& what = "/") {
@@ -362,7 +352,7 @@ class Reader {
     const size_t bytes = t.numel() * elem;
     if (bytes > 0) H5Check(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()), path_, "read " + obj);
     const uint32_t stored = static_cast<uint32_t>(attr_i64(ds, "crc32", obj));
-    const uint32_t actual = crc32(t.data_ptr(), bytes);
+    const uint32_t actual = tensor_crc32(t, bytes);
     SPCT_CHECK(stored == actual, path_, ": ", obj, ": CRC32 mismatch (stored ", hex(stored), ", computed ",
                hex(actual), "): the data is corrupt");
     return t;

@@ -94,6 +94,7 @@ GradReducer::GradReducer(Dist& dist, const NamedTensors& params, bool overlap)
       SPCT_CHECK(accumulators_[i] != nullptr, "optim.overlap_allreduce: parameter ", name,
                  " has no gradient accumulator");
       hook_keys_[i] = accumulators_[i]->add_post_hook(std::make_unique<GradReadyHook>(this, i));
+      accumulator_index_.emplace(accumulators_[i].get(), i);
     }
   }
   ready_.assign(params_.size(), 0);
@@ -170,16 +171,14 @@ void GradReducer::arm(const at::Tensor& loss) {
   const std::shared_ptr<torch::autograd::Node> root = loss.grad_fn();
   if (!root) return;  // backward will report that the loss does not require grad
   // Which accumulators this backward will run: those reachable from the loss's graph.
-  std::unordered_map<const torch::autograd::Node*, size_t> index;
-  for (size_t i = 0; i < accumulators_.size(); ++i) index.emplace(accumulators_[i].get(), i);
   std::vector<char> reachable(params_.size(), 0);
   std::unordered_set<const torch::autograd::Node*> seen{root.get()};
   std::vector<const torch::autograd::Node*> stack{root.get()};
   while (!stack.empty()) {
     const torch::autograd::Node* node = stack.back();
     stack.pop_back();
-    const auto it = index.find(node);
-    if (it != index.end()) reachable[it->second] = 1;
+    const auto it = accumulator_index_.find(node);
+    if (it != accumulator_index_.end()) reachable[it->second] = 1;
     for (const torch::autograd::Edge& e : node->next_edges()) {
       const torch::autograd::Node* next = e.function.get();
       if (next && seen.insert(next).second) stack.push_back(next);

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "trainer/dist.h"
@@ -90,6 +91,7 @@ class GradReducer {
   std::vector<at::Tensor> flats_;   // per bucket, allocated once
   std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;  // per parameter (overlap)
   std::vector<uintptr_t> hook_keys_;
+  std::unordered_map<const torch::autograd::Node*, size_t> accumulator_index_;  // accumulator -> parameter
 
   mutable std::mutex mutex_;  // hooks may run on LibTorch's autograd thread of a CUDA device
   bool armed_ = false;

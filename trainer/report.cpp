@@ -89,16 +89,12 @@ std::string write_report(const std::string& run_dir) {
          " items. Accuracy counts the pairwise and n-way items (ties are wrong, SPCT eq. 10); single-response "
          "items are scored by ROC-AUC. Tune on a validation split (`spct data synth --valid`), not on the test "
          "split.\n\n";
-  if (main) {
-    // The first method present carries the chance level of these items (results files of older
-    // versions have none).
-    for (const auto& m : (*main)["methods"]) {
-      const json& o = m.at("overall");
-      if (!o.contains("chance_accuracy") || o["chance_accuracy"].is_null()) break;
+  // The chance level of these items, as every method's results carry it (older results files do not).
+  if (main && !(*main)["methods"].empty()) {
+    const json& o = (*main)["methods"][0].at("overall");
+    if (o.contains("chance_accuracy") && !o["chance_accuracy"].is_null())
       r += "**Chance: " + fmt({o["chance_accuracy"].get<double>(), o.value("items", 0)}) +
            "** (a judge naming a uniformly random response as the winner: 1/2 for a pair, 1/n for n-way).\n\n";
-      break;
-    }
   }
 
   if (any_stage) {
