@@ -61,7 +61,8 @@ int run_teacher(const std::vector<std::string>& args) {
       ("mode", po::value<std::string>()->default_value("generate"), "principle mode: generate, given or none")
       ("hinted", po::bool_switch(), "add a hint naming the best response (hinted sampling)")
       ("style", po::value<std::string>()->default_value("full"),
-       "full (principle descriptions, critique citing the finding) or brief (names, weights, verdicts)")
+       "full (principle descriptions, critique citing the finding), brief (names, weights, verdicts) or "
+       "quote (brief, each verdict after a quote of its response)")
       ("templates", po::value<std::string>(), "YAML file replacing judge prompt templates (docs/rewards.md)");
   auto vm = parse_options("data teacher", "--data FILE --out T.jsonl --seed S [options]", desc, args);
   if (!vm) return 0;

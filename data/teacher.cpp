@@ -162,7 +162,8 @@ void check_truth(const rewards::RmItem& item, const std::vector<Check>& checks, 
 TeacherStyle parse_teacher_style(const std::string& name) {
   if (name == "full") return TeacherStyle::full;
   if (name == "brief") return TeacherStyle::brief;
-  throw_error("teacher style must be full or brief, got '", name, "'");
+  if (name == "quote") return TeacherStyle::quote;
+  throw_error("teacher style must be full, brief or quote, got '", name, "'");
 }
 
 std::vector<Json> teach_item(const std::string& line, uint64_t index, const std::string& where,
@@ -203,7 +204,7 @@ std::vector<Json> teach_item(const std::string& line, uint64_t index, const std:
     if (tie_with >= 0) scores[tie_with] = scores[item.best];
 
     const bool shortcut = config.hinted && want_correct && rng.chance(0.5);
-    const bool brief = config.style == TeacherStyle::brief;
+    const bool brief = config.style != TeacherStyle::full;
     std::string text;
     if (config.prompt.mode == rewards::PrincipleMode::generate)
       text += render_principles(make_principles(task, rng), brief);
@@ -218,8 +219,9 @@ std::vector<Json> teach_item(const std::string& line, uint64_t index, const std:
         text += n == 1 ? std::string("The hint says it is ") + (item.label ? "correct" : "incorrect") + ".\n"
                        : who + "is the hinted best.\n";
       else if (brief)
-        text += who.substr(0, who.size() - 1) + ": " + (n == 1 ? (believed[0] ? "right" : "wrong") : verdict(scores[i])) +
-                ".\n";
+        text += who.substr(0, who.size() - 1) + ": " +
+                (config.style == TeacherStyle::quote ? "\"" + item.responses[i] + "\" " : "") +
+                (n == 1 ? (believed[0] ? "right" : "wrong") : verdict(scores[i])) + ".\n";
       else
         text += who + (believed[i] == checks[i].ok ? checks[i].finding : checks[i].misread) + "\n";
     }

@@ -16,14 +16,16 @@
 namespace spct::data {
 
 // Trajectories never exceed this many bytes (docs/data.md; the tests check it).
-constexpr size_t kMaxTrajectoryBytes = 400;
+constexpr size_t kMaxTrajectoryBytes = 480;  // the quote style: four quoted responses of up to 45 bytes
 
 // How a trajectory reads. full: principles with their descriptions and a critique line per
 // response that cites the checker's finding ("Response 1 gives 41, but 17 + 25 = 42."). brief:
 // principle names and weights only, and a verdict per response ("Response 1: wrong.": right,
 // close or wrong, the score band it implies), for a model trained from scratch in minutes.
-enum class TeacherStyle { full, brief };
-TeacherStyle parse_teacher_style(const std::string& name);  // "full" | "brief", else spct::Error
+// quote: brief, and each verdict follows a quote of its response ("Response 1: \"41\" wrong."):
+// the model copies the response it judges next to its verdict instead of looking it up unseen.
+enum class TeacherStyle { full, brief, quote };
+TeacherStyle parse_teacher_style(const std::string& name);  // "full" | "brief" | "quote", else spct::Error
 
 struct TeacherConfig {
   uint64_t seed = 0;

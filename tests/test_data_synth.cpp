@@ -525,6 +525,42 @@ TEST_F(DataTeacher, BriefStyleGivesNamesWeightsAndVerdictsMatchingTheScores) {
   EXPECT_EQ(parse_teacher_style("brief"), TeacherStyle::brief);
 }
 
+// quote: the brief trajectory, each verdict after its response quoted verbatim, in displayed order.
+TEST_F(DataTeacher, QuoteStyleQuotesEachResponseBeforeItsVerdict) {
+  TeacherConfig c;
+  c.seed = 9;
+  c.samples = 2;
+  c.style = TeacherStyle::quote;
+  const Taught t = teach(train(), c, dir_);
+  ASSERT_EQ(t.lines.size(), 2 * t.items.size());
+  static const std::regex verdict("^(?:Response (\\d+)|The response): \"(.*)\" (right|close|wrong)\\.$");
+  for (size_t k = 0; k < t.lines.size(); ++k) {
+    const Json& j = t.lines[k];
+    const rewards::RmItem& item = t.items[k / 2];
+    ASSERT_EQ(j.at("id").get<std::string>(), item.id);
+    const int n = j.at("num_responses").get<int>();
+    const auto order = j.at("order").get<std::vector<int>>();
+    const std::string text = j.at("text").get<std::string>();
+    const rewards::ScoreParse parse = rewards::parse_scores(text, n);
+    ASSERT_TRUE(parse.ok()) << parse.reason << "\n" << text;
+    std::istringstream lines(text);
+    int verdicts = 0;
+    for (std::string line; std::getline(lines, line);) {
+      std::smatch m;
+      if (!std::regex_match(line, m, verdict)) continue;
+      const int p = m[1].matched ? std::stoi(m[1]) - 1 : 0;
+      EXPECT_EQ(p, verdicts) << text;  // in displayed order
+      EXPECT_EQ(m[2].str(), item.responses[static_cast<size_t>(order[static_cast<size_t>(p)])]) << text;
+      const int score = parse.scores[static_cast<size_t>(p)];
+      EXPECT_EQ(m[3].str(), n == 1 ? (score == 1 ? "right" : "wrong") : score >= 8 ? "right" : score >= 4 ? "close" : "wrong");
+      ++verdicts;
+    }
+    EXPECT_EQ(verdicts, n) << text;
+    EXPECT_LE(text.size(), kMaxTrajectoryBytes) << text;
+  }
+  EXPECT_EQ(parse_teacher_style("quote"), TeacherStyle::quote);
+}
+
 TEST_F(DataTeacher, ItemsWithoutATaskAreAnErrorNamingTheLine) {
   const std::string path = dir_.file("plain.jsonl");
   write_file_atomic(path, [](std::ostream& o) {
