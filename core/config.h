@@ -52,6 +52,9 @@ struct ModelSection {
   std::string tokenizer;  // empty in YAML: resolved to `path` at load
   ChatTemplate chat_template = ChatTemplate::automatic;
   bool activation_checkpointing = false;
+  // true: `path` holds config.json (+ tokenizer files) and the first stage starts from random
+  // weights drawn from `seed` (HF's from_config); weights in the directory are not read.
+  bool from_scratch = false;
 
   template <class V>
   void visit(V& v) {
@@ -61,6 +64,7 @@ struct ModelSection {
     v("tokenizer", tokenizer);
     v("chat_template", chat_template);
     v("activation_checkpointing", activation_checkpointing);
+    v("from_scratch", from_scratch);
   }
 };
 
@@ -137,7 +141,20 @@ struct TrainSection {
   }
 };
 
-struct RftSection : TrainSection {
+// The supervised stages (sft, rft): cross-entropy on trajectories.
+struct SftSection : TrainSection {
+  // true: loss on the response tokens only; false: on the prompt's too, as in pretraining (TRL's
+  // SFTConfig.completion_only_loss). A model trained from scratch gets twice the tokens of signal.
+  bool completion_only_loss = true;
+
+  template <class V>
+  void visit(V& v) {
+    v("completion_only_loss", completion_only_loss);
+    TrainSection::visit(v);
+  }
+};
+
+struct RftSection : SftSection {
   int num_samples = 3;  // N_RFT
   bool hinted = true;
   int hinted_samples = 1;
@@ -154,7 +171,7 @@ struct RftSection : TrainSection {
     v("drop_too_easy", drop_too_easy);
     v("trajectories", trajectories);
     v("principle_mode", principle_mode);
-    TrainSection::visit(v);
+    SftSection::visit(v);
   }
 };
 
@@ -270,7 +287,7 @@ struct RunConfig {
   ModelSection model;
   DataSection data;
   RolloutSection rollout;
-  TrainSection sft;  // warm-up SFT on general and teacher data (the `sft` stage)
+  SftSection sft;  // warm-up SFT on general and teacher data (the `sft` stage)
   RftSection rft;
   GrpoSection grpo;
   MetaRmSection metarm;

@@ -133,7 +133,8 @@ std::unique_ptr<Transformer> load_model(const std::string& path, const LoadOptio
   add_generation_eos(config, dir / "generation_config.json");
   // Weights are read on the CPU in float32-or-stored dtype, then moved once.
   auto model = std::make_unique<Transformer>(std::move(config), at::TensorOptions().dtype(opt.dtype));
-  load_weights(*model, dir);
+  if (opt.from_scratch) model->init_random(opt.seed);
+  else load_weights(*model, dir);
   if (opt.device != at::kCPU) model->to(options);
   return model;
 }

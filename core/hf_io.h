@@ -16,10 +16,12 @@ struct LoadOptions {
   at::Device device = at::kCPU;
   uint64_t seed = 0;       // initializes the built-in tiny model
   int64_t num_labels = 0;  // the tiny model's head: 0 = LM, > 0 = score head (HF dirs: from config.json)
+  bool from_scratch = false;  // HF directory: config.json only, random init from `seed` (HF from_config)
 };
 
 // `path` is an HF model directory, or "tiny" for the built-in tiny model (random init from
-// `seed`, byte-level vocabulary).
+// `seed`, byte-level vocabulary). With from_scratch, the directory's config.json is read and the
+// weights are drawn from `seed` like the tiny model's; weight files, if any, are not read.
 std::unique_ptr<Transformer> load_model(const std::string& path, const LoadOptions& options = {});
 
 struct ExportOptions {

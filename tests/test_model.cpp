@@ -109,6 +109,31 @@ TEST(ModelDir, MissingWeightsAreListed) {
   EXPECT_NE(error_of([&] { load_model(m.dir); }).find("no model weights"), std::string::npos);
 }
 
+// model.from_scratch: config.json alone gives the architecture; the weights are the seed's draw
+// (the same numbers as init_random on a model of that config), and no weight file is read.
+TEST(ModelDir, FromScratchNeedsOnlyTheConfigAndIsSeeded) {
+  BrokenModel m;
+  fs::remove(m.dir + "/model.safetensors");
+  LoadOptions opt;
+  opt.from_scratch = true;
+  opt.seed = 5;
+  const auto a = load_model(m.dir, opt), b = load_model(m.dir, opt);
+  Transformer reference(ModelConfig::load(m.dir + "/config.json"), at::TensorOptions().dtype(at::kFloat));
+  reference.init_random(5);
+  opt.seed = 6;
+  const auto c = load_model(m.dir, opt);
+  bool any_differs = false;
+  ASSERT_EQ(a->parameters().size(), reference.parameters().size());
+  for (size_t i = 0; i < a->parameters().size(); ++i) {
+    const auto& [name, p] = a->parameters()[i];
+    EXPECT_TRUE(at::equal(p, b->parameters()[i].second)) << name;
+    EXPECT_TRUE(at::equal(p, reference.parameters()[i].second)) << name;
+    any_differs = any_differs || !at::equal(p, c->parameters()[i].second);
+  }
+  EXPECT_TRUE(any_differs);
+  EXPECT_EQ(a->config().num_layers, reference.config().num_layers);
+}
+
 TEST(ModelDir, ShapeMismatchNamesTheTensor) {
   BrokenModel m;
   auto j = m.config();

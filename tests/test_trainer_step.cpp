@@ -4,7 +4,9 @@
 // - the chunked log-prob backward (trainer/chunked_logprobs.h): log-probs, entropy and gradients
 //   equal the unchunked log_softmax over whole logits, for any chunk size, soft-capping included;
 // - ZeRO-1 bookkeeping (trainer/zero.h): owners, and re-sharding optimizer state;
-// - optim.skip_nonfinite in StageTrainer: a NaN gradient stops with the step named, or is skipped.
+// - optim.skip_nonfinite in StageTrainer: a NaN gradient stops with the step named, or is skipped;
+// - make_batch (trainer/batch.h): ids, targets and loss masks of a hand-worked batch, with the loss on
+//   the response only and on the prompt too (sft.completion_only_loss), truncation included.
 #include <gtest/gtest.h>
 
 #include <torch/csrc/autograd/function.h>
@@ -16,6 +18,7 @@
 #include "core/torch_compat.h"
 #include "test_util.h"
 #include "trainer/activation_checkpoint.h"
+#include "trainer/batch.h"
 #include "trainer/chunked_logprobs.h"
 #include "trainer/losses.h"
 #include "trainer/trainer.h"
@@ -278,6 +281,38 @@ TEST(NonFinite, SkipLeavesParametersAndCountsTheStep) {
   std::string line;
   ASSERT_TRUE(std::getline(in, line));
   EXPECT_NE(line.find("\"skipped_steps\":1"), std::string::npos) << line;
+}
+
+// Two examples, worked by hand: a = prompt [1 2 3], response [4 5]; b = prompt [6], response [7 8 9].
+// Inputs are tokens [0, L-1), targets [1, L), right-padded to T = 4.
+TEST(Batch, MasksHoldResponseTokensOrEveryTokenByHand) {
+  const Example a{{1, 2, 3}, {4, 5}}, b{{6}, {7, 8, 9}};
+  auto rows = [](const at::Tensor& t) {
+    std::vector<std::vector<int64_t>> out;
+    const at::Tensor l = t.to(at::kLong);
+    for (int64_t i = 0; i < l.size(0); ++i) {
+      out.emplace_back();
+      for (int64_t j = 0; j < l.size(1); ++j) out.back().push_back(l[i][j].item<int64_t>());
+    }
+    return out;
+  };
+  using Rows = std::vector<std::vector<int64_t>>;
+  for (bool completion_only : {true, false}) {
+    SCOPED_TRACE(completion_only ? "completion only" : "prompt too");
+    const TokenBatch t = make_batch({&a, &b}, 100, at::kCPU, completion_only);
+    EXPECT_EQ(rows(t.ids), (Rows{{1, 2, 3, 4}, {6, 7, 8, 0}}));
+    EXPECT_EQ(rows(t.targets), (Rows{{2, 3, 4, 5}, {7, 8, 9, 0}}));
+    EXPECT_EQ(rows(t.valid), (Rows{{1, 1, 1, 1}, {1, 1, 1, 0}}));
+    EXPECT_EQ(rows(t.mask), completion_only ? (Rows{{0, 0, 1, 1}, {1, 1, 1, 0}}) : (Rows{{1, 1, 1, 1}, {1, 1, 1, 0}}));
+    EXPECT_EQ(loss_tokens(a, 100, completion_only), completion_only ? 2 : 4);
+    EXPECT_EQ(loss_tokens(b, 100, completion_only), 3);
+    // Truncated to 3 tokens: a keeps [1 2 3] (no response token left), b keeps [6 7 8].
+    const TokenBatch c = make_batch({&a, &b}, 3, at::kCPU, completion_only);
+    EXPECT_EQ(rows(c.targets), (Rows{{2, 3}, {7, 8}}));
+    EXPECT_EQ(rows(c.mask), completion_only ? (Rows{{0, 0}, {1, 1}}) : (Rows{{1, 1}, {1, 1}}));
+    EXPECT_EQ(loss_tokens(a, 3, completion_only), completion_only ? 0 : 2);
+    EXPECT_EQ(loss_tokens(b, 3, completion_only), 2);
+  }
 }
 
 }  // namespace

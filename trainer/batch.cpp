@@ -6,12 +6,14 @@
 
 namespace spct {
 
-int64_t loss_tokens(const Example& e, int64_t max_len) {
+int64_t loss_tokens(const Example& e, int64_t max_len, bool completion_only) {
   const int64_t len = std::min(e.length(), max_len);
+  if (!completion_only) return len - 1;
   return std::max<int64_t>(0, len - std::max<int64_t>(static_cast<int64_t>(e.prompt.size()), 1));
 }
 
-TokenBatch make_batch(const std::vector<const Example*>& examples, int64_t max_len, at::Device device) {
+TokenBatch make_batch(const std::vector<const Example*>& examples, int64_t max_len, at::Device device,
+                      bool completion_only) {
   SPCT_CHECK(!examples.empty(), "make_batch: no examples");
   SPCT_CHECK(max_len >= 2, "make_batch: max_len must be >= 2");
   const int64_t B = static_cast<int64_t>(examples.size());
@@ -32,7 +34,7 @@ TokenBatch make_batch(const std::vector<const Example*>& examples, int64_t max_l
       ids[b * T + t] = full[t];
       targets[b * T + t] = full[t + 1];
       valid[b * T + t] = 1;
-      mask[b * T + t] = t + 1 >= p;  // predicting a response token
+      mask[b * T + t] = !completion_only || t + 1 >= p;  // predicting a response token (or any)
     }
   }
   auto to_bool = [&](const std::vector<uint8_t>& v) {

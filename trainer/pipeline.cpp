@@ -121,8 +121,10 @@ void run_stage(const RunConfig& c, Dist& dist, Stage stage) {
   if (stage == Stage::eval) return run_eval_stage(c, dist);
   auto tok = run_tokenizer(c);
   const std::string input = stage_input_model(c, stage);
-  log::info(name_of(stage), ": starting from ", input);
-  auto model = load_model(input, load_options(c));
+  LoadOptions load = load_options(c);
+  load.from_scratch = c.model.from_scratch && input == c.model.path;
+  log::info(name_of(stage), ": starting from ", input, load.from_scratch ? " (random weights, model.from_scratch)" : "");
+  auto model = load_model(input, load);
   switch (stage) {
     case Stage::sft: {
       std::vector<Example> examples = general_examples(c, *tok);
@@ -145,7 +147,7 @@ void run_stage(const RunConfig& c, Dist& dist, Stage stage) {
     }
     case Stage::grpo: {
       const auto items = rewards::read_rm_dataset(c.data.train);
-      auto reference = load_model(input, load_options(c));
+      auto reference = load_model(input, load);
       train_grpo(c, dist, *model, *reference, *tok, items);
       break;
     }

@@ -46,7 +46,7 @@ std::vector<Example> read_chat_examples(const std::string& path, const Tokenizer
   return out;
 }
 
-SftStats train_sft(const RunConfig& config, Dist& dist, Transformer& model, Stage stage, const TrainSection& train,
+SftStats train_sft(const RunConfig& config, Dist& dist, Transformer& model, Stage stage, const SftSection& train,
                    const std::vector<Example>& examples, int64_t max_len) {
   SPCT_CHECK(!examples.empty(), name_of(stage), ": no training examples");
   StageTrainer trainer(config, dist, model, stage, train);
@@ -60,14 +60,14 @@ SftStats train_sft(const RunConfig& config, Dist& dist, Transformer& model, Stag
   while (!trainer.done()) {
     // Every rank knows the whole global batch, so the token normalizer needs no communication.
     int64_t global_tokens = 0;
-    for (int64_t i : shard.items_at(shard.cursor(), shard.global_batch())) global_tokens += loss_tokens(examples[i], max_len);
+    for (int64_t i : shard.items_at(shard.cursor(), shard.global_batch())) global_tokens += loss_tokens(examples[i], max_len, train.completion_only_loss);
     at::Tensor loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(dist.device()));
     const auto micros = shard.next_step();
     for (size_t m = 0; m < micros.size(); ++m) {
       const auto& micro = micros[m];
       std::vector<const Example*> batch;
       for (int64_t i : micro) batch.push_back(&examples[i]);
-      const TokenBatch b = make_batch(batch, max_len, device);
+      const TokenBatch b = make_batch(batch, max_len, device, train.completion_only_loss);
       at::Tensor hidden = model.hidden(b.ids, trainer.forward_options(b.valid));
       const LossSum s = sft_loss_sum(token_logprobs(model, hidden, b.targets, kLogprobChunk), b.mask);
       trainer.backward(s.sum / static_cast<double>(std::max<int64_t>(global_tokens, 1)), m + 1 == micros.size());

@@ -29,7 +29,7 @@ struct SftStats {
 
 // Trains `model` on `examples` until train.steps optimizer steps are done (continuing from the
 // stage's checkpoint when checkpoint.resume allows). Examples longer than max_len are cut.
-SftStats train_sft(const RunConfig& config, Dist& dist, Transformer& model, Stage stage, const TrainSection& train,
+SftStats train_sft(const RunConfig& config, Dist& dist, Transformer& model, Stage stage, const SftSection& train,
                    const std::vector<Example>& examples, int64_t max_len);
 
 }  // namespace spct
