@@ -392,10 +392,11 @@ def render_chats(out_dir, spec, fallback):
     return rendered, hf
 
 
-def write_cases(out_dir, spec):
-    tok = Tokenizer.from_file(os.path.join(out_dir, "tokenizer.json"))
+def write_cases(out_dir, spec, tokenizer_dir=None):
+    tokenizer_dir = tokenizer_dir or out_dir
+    tok = Tokenizer.from_file(os.path.join(tokenizer_dir, "tokenizer.json"))
     from transformers import PreTrainedTokenizerFast
-    chats, hf = render_chats(out_dir, spec, PreTrainedTokenizerFast(tokenizer_object=tok))
+    chats, hf = render_chats(tokenizer_dir, spec, PreTrainedTokenizerFast(tokenizer_object=tok))
     for c in chats:
         if "text" in c:
             c["ids"] = ids_of(tok, c["text"], False)
@@ -511,8 +512,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="tests/fixtures/tokenizers")
     ap.add_argument("--only", default="", help="comma-separated fixture names")
+    ap.add_argument("--demo", default="", help="instead: write OUT/demo/cases.json for this existing tokenizer "
+                    "directory (configs/demo_model, made by scripts/make_demo_tokenizer.py)")
     args = ap.parse_args()
     print("tokenizers", tokenizers.__version__, "transformers", __import__("transformers").__version__)
+    if args.demo:
+        cfg = json.load(open(os.path.join(args.demo, "tokenizer_config.json"), encoding="utf-8"))
+        spec = {"name": "demo", "template": cfg["chat_template"], "template_name": "chatml",
+                "specials": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], "bos_token": cfg["bos_token"],
+                "eos_token": cfg["eos_token"], "pad_token": cfg["pad_token"]}
+        out_dir = os.path.join(args.out, "demo")
+        os.makedirs(out_dir, exist_ok=True)
+        write_cases(out_dir, spec, tokenizer_dir=args.demo)
+        print(f"demo: wrote {out_dir}/cases.json for {args.demo}")
+        return
     failed = []
     for spec in specs():
         if args.only and spec["name"] not in args.only.split(","):

@@ -22,8 +22,10 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::string kFixtures = std::string(SPCT_SOURCE_DIR) + "/tests/fixtures/tokenizers";
+// "demo" is the demo model's own tokenizer (configs/demo_model, scripts/make_demo_tokenizer.py); its
+// cases are in the fixtures (make_tokenizer_fixtures.py --demo configs/demo_model).
 const std::vector<std::string> kFamilies = {"llama3", "qwen2", "qwen25", "qwen3", "gpt2", "gemma", "llama2_sp",
-                                            "metaspace_sp"};
+                                            "metaspace_sp", "demo"};
 
 json read_json(const std::string& path) {
   std::ifstream in(path);
@@ -40,9 +42,9 @@ std::string show(const std::vector<int32_t>& ids) {
 class TokenizerParity : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = kFixtures + "/" + GetParam();
+    dir_ = GetParam() == "demo" ? std::string(SPCT_SOURCE_DIR) + "/configs/demo_model" : kFixtures + "/" + GetParam();
     tokenizer_ = load_tokenizer(dir_);
-    cases_ = read_json(dir_ + "/cases.json");
+    cases_ = read_json(kFixtures + "/" + GetParam() + "/cases.json");
   }
   std::string dir_;
   std::unique_ptr<Tokenizer> tokenizer_;
