@@ -207,12 +207,16 @@ struct GrpoSection : TrainSection {
 struct MetaRmSection : TrainSection {
   int samples_per_item = 8;  // GRM trajectories sampled per item for meta-RM training data
   double holdout_fraction = 0.05;
+  // Also train on the non-hinted trajectories of rft.trajectories (when set), correct or not: the
+  // paper's meta-RM data is the non-hinted RFT trajectories plus the GRM's own samples.
+  bool rft_trajectories = true;
 
   MetaRmSection() { steps = 300; }
   template <class V>
   void visit(V& v) {
     v("samples_per_item", samples_per_item);
     v("holdout_fraction", holdout_fraction);
+    v("rft_trajectories", rft_trajectories);
     TrainSection::visit(v);
   }
 };

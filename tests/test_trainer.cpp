@@ -459,6 +459,34 @@ TEST(TrainerPipeline, RunsEveryStageThenSkipsThem) {
   EXPECT_EQ(read_text(metrics), before) << "the second run trained";
 }
 
+// 4b. The meta RM also trains on the RFT file's non-hinted trajectories (the paper's meta-RM data),
+// never on those of held-out items, and on none when metarm.rft_trajectories is false.
+TEST(TrainerMetaRm, AddsTheRftFilesNonHintedTrajectoriesExceptHeldOutItems) {
+  TempDir tmp;
+  const fs::path d = data_dir();
+  const fs::path plain = tmp.path() / "plain.jsonl", mixed = tmp.path() / "mixed.jsonl";
+  spct_ok({"data", "teacher", "--data", (d / "train.jsonl").string(), "--out", plain.string(), "--seed", "3",
+           "--samples", "2"},
+          tmp.file("teacher.log"));
+  write_text(mixed, read_text(d / "teacher.jsonl") + read_text(plain));  // 32 hinted + 32 non-hinted lines
+  const std::string config = make_config(tmp, "m", "[metarm]");
+  const std::vector<std::string> args = {"run", config, "--set", "metarm.steps=1", "--set", "metarm.holdout_fraction=0.5",
+                                         "--set", "rft.trajectories=" + mixed.string()};
+  // train4 holds train-0..3; the last half (train-2, train-3) is held out: 16 items x 2 samples,
+  // less those 2 items' 4, are added to the GRM's 2 samples of train-0 and train-1.
+  const std::string log = spct_ok(args, tmp.file("m.log"));
+  EXPECT_TRUE(contains(log, "metarm: 28 non-hinted trajectories of " + mixed.string() + " added")) << tail(log);
+  EXPECT_TRUE(contains(log, "metarm: 30 labelled training trajectories (")) << tail(log);
+  EXPECT_TRUE(contains(log, ", 2 held out")) << tail(log);
+
+  std::vector<std::string> off = args;
+  off[1] = make_config(tmp, "off", "[metarm]");
+  off.insert(off.end(), {"--set", "metarm.rft_trajectories=false"});
+  const std::string log_off = spct_ok(off, tmp.file("off.log"));
+  EXPECT_FALSE(contains(log_off, "non-hinted trajectories of")) << tail(log_off);
+  EXPECT_TRUE(contains(log_off, "metarm: 2 labelled training trajectories (")) << tail(log_off);
+}
+
 // 5. Resuming with a different sft.batch_size is refused, naming the key.
 TEST(TrainerResumeRefused, ChangedBatchSize) {
   TempDir tmp;

@@ -13,7 +13,7 @@ add_dependencies(test_trainer spct)
 set_target_properties(test_trainer PROPERTIES ENABLE_EXPORTS ON)
 gtest_discover_tests(test_trainer TEST_FILTER "*TrainerResume*:TrainerKill.*"
                      PROPERTIES LABELS checkpoint TIMEOUT 300 DISCOVERY_TIMEOUT 120)
-gtest_discover_tests(test_trainer TEST_FILTER "TrainerPipeline.*:TrainerNonFinite.StopsByDefaultSkipsWhenConfigured"
+gtest_discover_tests(test_trainer TEST_FILTER "TrainerPipeline.*:TrainerMetaRm.*:TrainerNonFinite.StopsByDefaultSkipsWhenConfigured"
                      PROPERTIES LABELS unit TIMEOUT 300 DISCOVERY_TIMEOUT 120)
 
 # mpirun from the test: CI runs as root on a small machine without a network (see dist.cmake).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -13,6 +14,7 @@
 #include "trainer/data_shard.h"
 #include "trainer/grpo.h"
 #include "trainer/losses.h"
+#include "trainer/rft.h"
 #include "trainer/trainer.h"
 
 namespace spct {
@@ -82,13 +84,34 @@ MetaRmStats train_metarm(const RunConfig& config, Dist& dist, const Transformer&
     train.push_back({all[i].tokens, {}});
     labels.push_back(all[i].label);
   }
+  // 2b. The non-hinted trajectories of the RFT file, of training items only (never held-out ones),
+  // each cut after its stop token as the GRM's samples are.
+  if (m.rft_trajectories && !config.rft.trajectories.empty()) {
+    std::set<std::string> held_out;
+    for (size_t i = items.size() - holdout_items; i < items.size(); ++i) held_out.insert(items[i].id);
+    const std::string chat = stage_judge_options(config, config.rft.principle_mode).chat_template;
+    const auto& stops = grm.config().eos_token_ids;
+    int64_t added = 0;
+    for (FileTrajectory& t : read_trajectory_file(config.rft.trajectories, tokenizer, chat)) {
+      if (t.hinted || held_out.count(t.id)) continue;
+      std::vector<int32_t> seq = std::move(t.example.prompt);
+      auto end = std::find_if(t.example.response.begin(), t.example.response.end(),
+                              [&](int32_t id) { return std::find(stops.begin(), stops.end(), id) != stops.end(); });
+      if (end != t.example.response.end()) ++end;  // keep the stop token
+      seq.insert(seq.end(), t.example.response.begin(), end);
+      train.push_back({std::move(seq), {}});
+      labels.push_back(t.correct ? 1 : 0);
+      ++added;
+    }
+    log::info("metarm: ", added, " non-hinted trajectories of ", config.rft.trajectories, " added to the training set");
+  }
   MetaRmStats stats;
-  stats.train = static_cast<int64_t>(split);
+  stats.train = static_cast<int64_t>(train.size());
   stats.holdout = static_cast<int64_t>(all.size() - split);
   int64_t positives = 0;
   for (int l : labels) positives += l;
-  stats.positive_rate = split ? double(positives) / split : 0.0;
-  log::info("metarm: ", all.size(), " labelled trajectories (", stats.positive_rate * 100, "% correct), ",
+  stats.positive_rate = train.empty() ? 0.0 : double(positives) / static_cast<double>(train.size());
+  log::info("metarm: ", stats.train, " labelled training trajectories (", stats.positive_rate * 100, "% correct), ",
             stats.holdout, " held out");
   SPCT_CHECK(!train.empty(), "metarm: no training trajectories (holdout_fraction leaves none)");
 

@@ -45,15 +45,9 @@ void sum_counts(Dist& dist, RftCounts& c) {
 
 }  // namespace
 
-std::vector<Example> trajectory_file_examples(const std::string& path, const Tokenizer& tokenizer,
-                                              const std::string& chat, bool drop_too_easy, bool hinted,
-                                              RftCounts& counts) {
-  struct Row {
-    Example example;
-    bool correct, hinted;
-  };
-  std::map<std::string, std::vector<Row>> by_id;
-  std::vector<std::string> order;
+std::vector<FileTrajectory> read_trajectory_file(const std::string& path, const Tokenizer& tokenizer,
+                                                 const std::string& chat) {
+  std::vector<FileTrajectory> rows;
   int n = 0;
   for_each_jsonl(path, [&](const nlohmann::json& j, const std::string& where) {
     ++n;
@@ -75,14 +69,26 @@ std::vector<Example> trajectory_file_examples(const std::string& path, const Tok
     const std::string id = !j.contains("id") ? std::to_string(n)
                            : j["id"].is_string() ? j["id"].get<std::string>()
                                                  : j["id"].dump();
-    if (!by_id.count(id)) order.push_back(id);
     SPCT_CHECK(!j.contains("hinted") || j["hinted"].is_boolean(), where, ": field 'hinted' must be true or false");
-    Row row{chat_example(tokenizer, {{"user", j["prompt"].get<std::string>(), std::nullopt},
-                                     {"assistant", j["text"].get<std::string>(), std::nullopt}},
-                         chat),
-            rewards::grade(j["text"].get<std::string>(), truth).correct, j.value("hinted", false)};
-    by_id[id].push_back(std::move(row));
+    rows.push_back({id,
+                    chat_example(tokenizer, {{"user", j["prompt"].get<std::string>(), std::nullopt},
+                                             {"assistant", j["text"].get<std::string>(), std::nullopt}},
+                                 chat),
+                    rewards::grade(j["text"].get<std::string>(), truth).correct, j.value("hinted", false)});
   });
+  return rows;
+}
+
+std::vector<Example> trajectory_file_examples(const std::string& path, const Tokenizer& tokenizer,
+                                              const std::string& chat, bool drop_too_easy, bool hinted,
+                                              RftCounts& counts) {
+  using Row = FileTrajectory;
+  std::map<std::string, std::vector<Row>> by_id;
+  std::vector<std::string> order;
+  for (Row& row : read_trajectory_file(path, tokenizer, chat)) {
+    if (!by_id.count(row.id)) order.push_back(row.id);
+    by_id[row.id].push_back(std::move(row));
+  }
   std::vector<Example> out;
   for (const auto& id : order) {
     ++counts.items;

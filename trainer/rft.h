@@ -29,6 +29,18 @@ struct RftCounts {
 // when drop_too_easy and all are correct.
 std::vector<bool> rft_keep(const std::vector<bool>& correct, bool drop_too_easy);
 
+// One line of a trajectory file, graded by eq. 10: the chat example (prompt ids; the trajectory with
+// the chat's end-of-turn tokens as the response), whether it is correct, whether it was hinted.
+struct FileTrajectory {
+  std::string id;  // the item's id ("id" field, else the 1-based line number)
+  Example example;
+  bool correct, hinted;
+};
+
+// Every line of a trajectory file (format below), in file order; errors name file, line and field.
+std::vector<FileTrajectory> read_trajectory_file(const std::string& path, const Tokenizer& tokenizer,
+                                                 const std::string& chat_format);
+
 // Examples from a trajectory file (e.g. `spct data teacher`), one JSON object a line: {"id",
 // "prompt" (the judge prompt text), "text" (the trajectory), "num_responses", "best" (displayed
 // order) | "label", "hinted"}. The RFT rules apply per id; errors name file, line and field.
