@@ -10,7 +10,7 @@ spct=${1:?usage: demo.sh SPCT_BINARY RUN_DIR [--small] [spct run options]}
 run=${2:?usage: demo.sh SPCT_BINARY RUN_DIR [--small] [spct run options]}
 shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
-sizes=(--train 600 --test 100 --valid 100 --general 300)
+sizes=(--train 2000 --test 100 --valid 100 --general 300)
 small=()
 if [ "${1:-}" = "--small" ]; then
   shift
@@ -25,18 +25,19 @@ if [ ! -f "$data/done" ]; then
   "$spct" data synth --out "$data" --seed 1 --surface-faults 0.5 "${sizes[@]}"
   for mode in generate given none; do  # one trajectory per item in each principle mode
     "$spct" data teacher --data "$data/train.jsonl" --out "$data/teacher_$mode.jsonl" --seed 2 --samples 1 \
-      --mode "$mode" --templates "$templates" --correct-rate 0.8 --style brief
+      --mode "$mode" --templates "$templates" --correct-rate 0.8 --style quote
   done
   cat "$data"/teacher_{generate,given,none}.jsonl > "$data/teacher.jsonl"
   # RFT's sampled trajectories (rft.trajectories): N_RFT = 3 non-hinted and 1 hinted per item.
   "$spct" data teacher --data "$data/train.jsonl" --out "$data/teacher_plain.jsonl" --seed 3 --samples 3 \
-    --templates "$templates" --correct-rate 0.8 --style brief
+    --templates "$templates" --correct-rate 0.8 --style quote
   "$spct" data teacher --data "$data/train.jsonl" --out "$data/teacher_hinted.jsonl" --seed 4 --samples 1 \
-    --hinted --templates "$templates" --correct-rate 0.8 --style brief
+    --hinted --templates "$templates" --correct-rate 0.8 --style quote
   cat "$data/teacher_plain.jsonl" "$data/teacher_hinted.jsonl" > "$data/teacher_rft.jsonl"
   touch "$data/done"
 fi
 "$spct" run "$root/configs/demo.yaml" --set "run_dir=$run" --set "rollout.templates=$templates" \
+  --set "model.path=$root/configs/demo_model" \
   --set "data.train=$data/train.jsonl" --set "data.test=$data/test.jsonl" \
   --set "data.general_sft=$data/general_sft.jsonl" --set "data.teacher=$data/teacher.jsonl" \
   --set "rft.trajectories=$data/teacher_rft.jsonl" "${small[@]}" "$@"
