@@ -144,7 +144,7 @@ struct TrainSection {
 // The supervised stages (sft, rft): cross-entropy on trajectories.
 struct SftSection : TrainSection {
   // true: loss on the response tokens only; false: on the prompt's too, as in pretraining (TRL's
-  // SFTConfig.completion_only_loss). A model trained from scratch gets twice the tokens of signal.
+  // SFTConfig.completion_only_loss).
   bool completion_only_loss = true;
 
   template <class V>
