@@ -20,6 +20,13 @@ std::vector<int32_t> judge_prompt_ids(const Tokenizer& tokenizer, const RmItem& 
   return encode_chat(tokenizer, {{"user", text, std::nullopt}}, ChatOptions{}, options.chat_template);
 }
 
+std::vector<int64_t> judge_stop_ids(const Transformer& grm, const Tokenizer& tokenizer) {
+  std::vector<int64_t> ids;
+  if (tokenizer.eos_id() >= 0) ids.push_back(tokenizer.eos_id());
+  for (int64_t id : grm.config().eos_token_ids) ids.push_back(id);
+  return ids;
+}
+
 std::vector<std::vector<Trajectory>> sample_trajectories(const Transformer& grm, const Tokenizer& tokenizer,
                                                          const std::vector<RmItem>& items, int k,
                                                          const JudgeOptions& options,
@@ -47,8 +54,7 @@ std::vector<std::vector<Trajectory>> sample_trajectories(const Transformer& grm,
   sp.top_p = options.top_p;
   sp.top_k = options.top_k;
   sp.max_new_tokens = options.max_new_tokens;
-  if (tokenizer.eos_id() >= 0) sp.stop_ids.push_back(tokenizer.eos_id());
-  for (int64_t id : grm.config().eos_token_ids) sp.stop_ids.push_back(id);
+  sp.stop_ids = judge_stop_ids(grm, tokenizer);
   // Continuous batching over `batch_size` slots; requests go to the engine in chunks so that a long
   // sampling phase (RFT, meta RM, eval) reports progress.
   // One engine for every chunk: its device buffers and captured CUDA graphs are reused.

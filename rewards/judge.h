@@ -44,6 +44,10 @@ struct Trajectory {
 std::vector<int32_t> judge_prompt_ids(const Tokenizer& tokenizer, const RmItem& item, const Permutation& order,
                                       const JudgeOptions& options, std::optional<int> hint = std::nullopt);
 
+// The tokens that end a GRM trajectory: the tokenizer's EOS and the model's eos_token_ids
+// (generation_config.json's included). A trajectory keeps its stop token.
+std::vector<int64_t> judge_stop_ids(const Transformer& grm, const Tokenizer& tokenizer);
+
 // k trajectories for each item. Sample s of item i (i = item_ids[position], or the position when
 // item_ids is empty) shows the responses in make_permutation(n, seed, i, s) and draws from a
 // stream seeded by (seed, i, s), so results do not depend on batching or on the other items.

@@ -83,7 +83,6 @@ def train_bpe(texts, vocab_size):
             words[tuple(byte_char[b] for b in piece.encode("utf-8"))] += 1
     vocab = [byte_char[b] for b in range(256)]
     merges = []
-    words = {w: c for w, c in words.items()}
     while len(vocab) + len(SPECIALS) < vocab_size:
         pairs = collections.Counter()
         for w, c in words.items():

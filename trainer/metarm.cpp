@@ -90,7 +90,7 @@ MetaRmStats train_metarm(const RunConfig& config, Dist& dist, const Transformer&
     std::set<std::string> held_out;
     for (size_t i = items.size() - holdout_items; i < items.size(); ++i) held_out.insert(items[i].id);
     const std::string chat = stage_judge_options(config, config.rft.principle_mode).chat_template;
-    const auto& stops = grm.config().eos_token_ids;
+    const std::vector<int64_t> stops = rewards::judge_stop_ids(grm, tokenizer);
     int64_t added = 0;
     for (FileTrajectory& t : read_trajectory_file(config.rft.trajectories, tokenizer, chat)) {
       if (t.hinted || held_out.count(t.id)) continue;

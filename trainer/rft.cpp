@@ -82,10 +82,9 @@ std::vector<FileTrajectory> read_trajectory_file(const std::string& path, const 
 std::vector<Example> trajectory_file_examples(const std::string& path, const Tokenizer& tokenizer,
                                               const std::string& chat, bool drop_too_easy, bool hinted,
                                               RftCounts& counts) {
-  using Row = FileTrajectory;
-  std::map<std::string, std::vector<Row>> by_id;
+  std::map<std::string, std::vector<FileTrajectory>> by_id;
   std::vector<std::string> order;
-  for (Row& row : read_trajectory_file(path, tokenizer, chat)) {
+  for (FileTrajectory& row : read_trajectory_file(path, tokenizer, chat)) {
     if (!by_id.count(row.id)) order.push_back(row.id);
     by_id[row.id].push_back(std::move(row));
   }
@@ -93,7 +92,7 @@ std::vector<Example> trajectory_file_examples(const std::string& path, const Tok
   for (const auto& id : order) {
     ++counts.items;
     std::vector<bool> correct;
-    std::vector<const Row*> plain;
+    std::vector<const FileTrajectory*> plain;
     for (const auto& r : by_id[id]) {
       if (r.hinted) {
         if (!hinted) continue;
