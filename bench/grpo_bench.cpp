@@ -1,4 +1,4 @@
-// One GRPO stage (trainer/grpo.cpp, the code `spct grpo` runs) on a Qwen2.5-0.5B-shaped random
+// One GRPO stage (trainer/stages/grpo.cpp, the code `spct grpo` runs) on a Qwen2.5-0.5B-shaped random
 // model, timed per step from the stage's own metrics (time/rollout, time/ref, time/train):
 //
 //   grpo_bench [--model HF_DIR] [--steps 4] [--batch 32] [--group 4] [--micro 8]
@@ -30,9 +30,9 @@
 #include "core/hf_io.h"
 #include "core/model.h"
 #include "data/synth.h"
-#include "rewards/rm_dataset.h"
-#include "trainer/dist.h"
-#include "trainer/grpo.h"
+#include "rewards/rules/rm_dataset.h"
+#include "trainer/dist/dist.h"
+#include "trainer/stages/grpo.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/file_util.h"
 #include "core/log.h"
-#include "rewards/benchmark.h"
+#include "rewards/judge/benchmark.h"
 
 namespace spct::cli {
 namespace {

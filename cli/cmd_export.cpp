@@ -5,7 +5,7 @@
 #include "core/error.h"
 #include "core/hf_io.h"
 #include "core/log.h"
-#include "trainer/checkpoint.h"
+#include "trainer/checkpoint/checkpoint.h"
 
 namespace spct::cli {
 namespace {

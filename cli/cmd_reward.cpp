@@ -1,5 +1,5 @@
 // `spct reward --input T.jsonl [--output O.jsonl]`: grades GRM outputs (eq. 10) and writes their
-// rule-based rewards (eq. 11). The logic lives in rewards/reward_jsonl.cpp; this file handles the
+// rule-based rewards (eq. 11). The logic lives in rewards/rules/reward_jsonl.cpp; this file handles the
 // options and files. With --output, lines go to a temporary file beside O.jsonl that is renamed
 // over it only once every line succeeded (write_file_atomic), so a failure never leaves half a file.
 #include <fstream>
@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/file_util.h"
 #include "core/log.h"
-#include "rewards/reward_jsonl.h"
+#include "rewards/rules/reward_jsonl.h"
 
 namespace spct::cli {
 namespace {

@@ -7,8 +7,8 @@
 #include "cli/options.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "trainer/dist.h"
-#include "trainer/pipeline.h"
+#include "trainer/dist/dist.h"
+#include "trainer/stages/pipeline.h"
 
 namespace spct::cli {
 namespace {

@@ -7,7 +7,7 @@
 #include "cli/options.h"
 #include "core/hf_io.h"
 #include "core/tokenizer/tokenizer.h"
-#include "rewards/judge.h"
+#include "rewards/judge/judge.h"
 
 namespace spct::cli {
 

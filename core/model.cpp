@@ -7,7 +7,6 @@
 
 #include "core/error.h"
 #include "core/torch_compat.h"
-#include "rollout/kv_cache.h"
 
 namespace spct {
 
@@ -190,7 +189,7 @@ at::Tensor repeat_kv(const at::Tensor& x, int64_t rep) {
 }  // namespace
 
 at::Tensor Transformer::attention(const Layer& l, int64_t index, const at::Tensor& x, const at::Tensor& cos,
-                                  const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const {
+                                  const at::Tensor& sin, const at::Tensor& mask, AttentionCache* cache) const {
   const int64_t B = x.size(0), T = x.size(1), H = config_.num_heads, Hkv = config_.num_kv_heads,
                 D = config_.head_dim;
   at::Tensor q = linear(x, l.q_w, l.q_b).view({B, T, H, D});     // (B, T, H, D)
@@ -238,7 +237,7 @@ at::Tensor Transformer::mlp(const Layer& l, const at::Tensor& x) const {
 }
 
 at::Tensor Transformer::block(const Layer& l, int64_t i, const at::Tensor& h, const at::Tensor& cos,
-                              const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const {
+                              const at::Tensor& sin, const at::Tensor& mask, AttentionCache* cache) const {
   if (config_.gemma_style()) {
     at::Tensor out = h + norm(attention(l, i, norm(h, l.in_norm), cos, sin, mask, cache), l.post_attn_norm);
     return out + norm(mlp(l, norm(out, l.pre_ffn_norm)), l.post_ffn_norm);
@@ -250,35 +249,25 @@ at::Tensor Transformer::block(const Layer& l, int64_t i, const at::Tensor& h, co
 at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt) const {
   SPCT_CHECK(ids.dim() == 2, "model input must be (batch, tokens), got ", ids.sizes());
   const int64_t B = ids.size(0), T = ids.size(1);
-  KVCache* cache = opt.cache;
-  const bool per_row = cache && cache->per_row();  // continuous batching: rows at their own columns
-  SPCT_CHECK(!per_row || T == 1, "KV cache: the per-row layout takes one token per row, got ", T);
-  const int64_t past = cache && !per_row ? cache->length : 0;
-  const int64_t S = per_row ? cache->span : past + T;
-  if (cache) {
-    SPCT_CHECK(cache->batch() == B, "KV cache holds ", cache->batch(), " rows, input has ", B);
-    SPCT_CHECK(S <= cache->capacity(), "KV cache full: ", S, " slots needed, capacity ", cache->capacity());
-  }
+  AttentionCache* cache = opt.cache;
   const auto dev = ids.device();
   const auto long_opts = at::TensorOptions().dtype(at::kLong).device(dev);
   at::Tensor valid = opt.valid.defined() ? opt.valid.to(dev, at::kBool) : at::ones({B, T}, long_opts.dtype(at::kBool));
+  const CacheWindow window = cache ? cache->begin_forward(B, T, valid) : CacheWindow{0, T, valid, {}};
+  const bool per_row = window.per_row();  // continuous batching: rows at their own columns
+  const int64_t past = window.past, S = window.span;
   at::Tensor positions = opt.positions.defined() ? opt.positions.to(dev)
-                         : per_row            ? cache->row_length.view({B, 1})
+                         : per_row            ? window.row_length.view({B, 1})
                                               : at::arange(past, S, long_opts).unsqueeze(0).expand({B, T});
 
   // Masks (B, 1, T, S), true = attend: causal, not padding, and always the token itself (so a
   // padding query never has an empty row; no real query ever sees a padding key).
   // In the per-row layout every column below a row's length holds a real token: causal is enough.
-  at::Tensor key_valid = valid;
-  if (cache && !per_row) {
-    cache->valid.narrow(1, past, T).copy_(valid);
-    key_valid = cache->valid.narrow(1, 0, S);
-  }
-  at::Tensor q_slot = per_row ? cache->row_length.view({B, 1, 1, 1}) : at::arange(past, S, long_opts).view({1, 1, T, 1});
+  at::Tensor q_slot = per_row ? window.row_length.view({B, 1, 1, 1}) : at::arange(past, S, long_opts).view({1, 1, T, 1});
   at::Tensor k_slot = at::arange(0, S, long_opts).view({1, 1, 1, S});
   at::Tensor causal = k_slot <= q_slot;
   at::Tensor full_mask =
-      per_row ? causal : causal.logical_and(key_valid.view({B, 1, 1, S})).logical_or(k_slot == q_slot);
+      per_row ? causal : causal.logical_and(window.key_valid.view({B, 1, 1, S})).logical_or(k_slot == q_slot);
   at::Tensor sliding_mask;
   if (config_.sliding_window > 0)
     sliding_mask = full_mask.logical_and(q_slot - k_slot < config_.sliding_window);
@@ -311,7 +300,7 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
       if (p->defined()) params.push_back(*p);
     h = opt.run_block(fn, h, params);
   }
-  if (cache && !per_row) cache->length = S;
+  if (cache) cache->end_forward(T);
   return norm(h, final_norm_);
 }
 

@@ -10,11 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "core/attention_cache.h"
 #include "core/model_config.h"
 
 namespace spct {
-
-struct KVCache;
 
 struct ParamSpec {
   std::string name;
@@ -26,10 +25,10 @@ std::vector<ParamSpec> parameter_specs(const ModelConfig& config);
 struct ForwardOptions {
   at::Tensor positions;  // (B, T) int64 rotary positions; default: cache length + 0..T-1
   at::Tensor valid;      // (B, T) bool, false marks padding; default: all true
-  KVCache* cache = nullptr;  // when set, K/V are appended and attention reads the whole cache
+  AttentionCache* cache = nullptr;  // when set, K/V are written through it and attention reads what it returns
   // When set, each transformer block runs as run_block(block, h, params): block(h) is the
   // layer's forward (it holds no reference to this call's locals), params the layer's weights.
-  // Training sets it to recompute blocks in backward (trainer/activation_checkpoint.h); it
+  // Training sets it to recompute blocks in backward (trainer/loss/activation_checkpoint.h); it
   // cannot be combined with a cache.
   std::function<at::Tensor(const std::function<at::Tensor(const at::Tensor&)>& block, const at::Tensor& h,
                            const std::vector<at::Tensor>& params)>
@@ -72,10 +71,10 @@ class Transformer {
   void bind();
   at::Tensor norm(const at::Tensor& x, const at::Tensor& w) const;
   at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, const at::Tensor& cos,
-                       const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const;
+                       const at::Tensor& sin, const at::Tensor& mask, AttentionCache* cache) const;
   at::Tensor mlp(const Layer& layer, const at::Tensor& x) const;
   at::Tensor block(const Layer& layer, int64_t index, const at::Tensor& h, const at::Tensor& cos,
-                   const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const;
+                   const at::Tensor& sin, const at::Tensor& mask, AttentionCache* cache) const;
 
   ModelConfig config_;
   at::TensorOptions options_;

@@ -1,7 +1,7 @@
 // PNG output without a library: CRC-32 and Adler-32, a zlib stream (stored or fixed-Huffman
 // deflate blocks with LZ77 matches, RFC 1950/1951), an RGB 8-bit PNG encoder (PNG spec, filter
 // type 0) and a small raster canvas with lines, rectangles, markers and text in a built-in 5x8
-// bitmap font of printable ASCII. Enough for the report's charts (trainer/report_plots.h).
+// bitmap font of printable ASCII. Enough for the report's charts (trainer/report/report_plots.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -6,9 +6,9 @@
 
 #include "core/error.h"
 #include "core/file_util.h"
-#include "rewards/correctness.h"
-#include "rewards/rm_dataset.h"
-#include "rewards/voting.h"
+#include "rewards/rules/correctness.h"
+#include "rewards/rules/rm_dataset.h"
+#include "rewards/rules/voting.h"
 
 namespace spct::data {
 namespace {

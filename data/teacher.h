@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "data/synth.h"
-#include "rewards/judge_prompt.h"
+#include "rewards/rules/judge_prompt.h"
 
 namespace spct::data {
 

@@ -24,6 +24,27 @@ void KVCache::select_rows(const at::Tensor& rows) {
   if (per_row()) row_length = row_length.index_select(0, rows);
 }
 
+CacheWindow KVCache::begin_forward(int64_t B, int64_t T, const at::Tensor& new_valid) {
+  SPCT_CHECK(!per_row() || T == 1, "KV cache: the per-row layout takes one token per row, got ", T);
+  const int64_t S = per_row() ? span : length + T;
+  SPCT_CHECK(batch() == B, "KV cache holds ", batch(), " rows, input has ", B);
+  SPCT_CHECK(S <= capacity(), "KV cache full: ", S, " slots needed, capacity ", capacity());
+  CacheWindow window;
+  window.span = S;
+  if (per_row()) {
+    window.row_length = row_length;
+    return window;
+  }
+  valid.narrow(1, length, T).copy_(new_valid);
+  window.past = length;
+  window.key_valid = valid.narrow(1, 0, S);
+  return window;
+}
+
+void KVCache::end_forward(int64_t T) {
+  if (!per_row()) length += T;
+}
+
 std::pair<at::Tensor, at::Tensor> KVCache::store(int64_t layer, const at::Tensor& kn, const at::Tensor& vn) {
   const int64_t T = kn.size(2);
   if (!per_row()) {

@@ -11,11 +11,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/attention_cache.h"
 #include "core/model_config.h"
 
 namespace spct {
 
-struct KVCache {
+struct KVCache : AttentionCache {
   std::vector<at::Tensor> k, v;  // per layer: (B, H_kv, capacity, D)
   at::Tensor valid;              // (B, capacity) bool
   int64_t length = 0;            // slots filled so far
@@ -29,9 +30,12 @@ struct KVCache {
   bool per_row() const { return row_length.defined(); }
   // Keeps only the given rows (finished sequences leave the batch).
   void select_rows(const at::Tensor& rows);
-  // Writes this forward's keys and values (B, H_kv, T, D) of `layer` and returns the keys and
-  // values attention reads: (B, H_kv, S, D) with S = length + T, or `span` per row.
-  std::pair<at::Tensor, at::Tensor> store(int64_t layer, const at::Tensor& k, const at::Tensor& v);
+  // The model's side (core/attention_cache.h). store() writes this forward's keys and values
+  // (B, H_kv, T, D) of `layer` and returns the keys and values attention reads: (B, H_kv, S, D)
+  // with S = length + T, or `span` per row.
+  CacheWindow begin_forward(int64_t batch, int64_t tokens, const at::Tensor& valid) override;
+  std::pair<at::Tensor, at::Tensor> store(int64_t layer, const at::Tensor& k, const at::Tensor& v) override;
+  void end_forward(int64_t tokens) override;
   // Copies columns [0, columns) of src's rows src_rows into this cache's rows dst_rows (int64
   // index tensors of equal length): a prefilled prompt moves into generation slots this way.
   void copy_rows_from(const KVCache& src, const at::Tensor& src_rows, const at::Tensor& dst_rows, int64_t columns);

@@ -24,10 +24,8 @@ spct_add_test(test_data_shard unit test_data_shard.cpp)
 # Collectives run as plain CTest tests: one process alone (LocalDist), then under mpirun with 1 and
 # 2 ranks (MpiDist). The binary has its own main (MPI lifetime, a failure on any rank ends the job).
 add_executable(test_dist test_dist.cpp)
-target_link_libraries(test_dist PRIVATE spct_core GTest::gtest)
-if(SPCT_USE_PCH)
-  target_precompile_headers(test_dist REUSE_FROM spct_core)
-endif()
+target_link_libraries(test_dist PRIVATE spct_stack test_headers GTest::gtest)
+spct_use_pch(test_dist)
 set(_spct_mpirun ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG})
 set(_spct_drill ${CMAKE_COMMAND} -DMPIEXEC=${MPIEXEC_EXECUTABLE} -DNPFLAG=${MPIEXEC_NUMPROC_FLAG}
                 -DEXE=$<TARGET_FILE:test_dist>)

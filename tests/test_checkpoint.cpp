@@ -13,7 +13,7 @@
 #include "core/hf_io.h"
 #include "core/torch_compat.h"
 #include "tests/test_util.h"
-#include "trainer/checkpoint.h"
+#include "trainer/checkpoint/checkpoint.h"
 
 namespace spct {
 namespace {

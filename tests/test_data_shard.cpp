@@ -6,7 +6,7 @@
 #include <set>
 
 #include "core/error.h"
-#include "trainer/data_shard.h"
+#include "trainer/dist/data_shard.h"
 
 namespace spct {
 namespace {

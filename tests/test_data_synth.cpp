@@ -18,9 +18,9 @@
 #include "core/file_util.h"
 #include "data/synth.h"
 #include "data/teacher.h"
-#include "rewards/correctness.h"
-#include "rewards/rm_dataset.h"
-#include "rewards/score_parser.h"
+#include "rewards/rules/correctness.h"
+#include "rewards/rules/rm_dataset.h"
+#include "rewards/rules/score_parser.h"
 #include "tests/test_util.h"
 
 namespace spct::data {

@@ -3,7 +3,7 @@
 //
 // A failed assertion on any rank ends the whole job (the listener below calls Dist::abort), so a
 // rank never waits in a collective that a failed peer skipped; the exit code is non-zero.
-// The gradient all-reduce of training steps (trainer/grad_reducer.h) is tested here too: bucket
+// The gradient all-reduce of training steps (trainer/optim/grad_reducer.h) is tested here too: bucket
 // assignment, sums equal to all_reduce_sum's with and without overlap, and StageTrainer giving the
 // same parameters bit for bit whether the all-reduce overlaps backward or follows it.
 // `--gpu` runs the same tests on NcclDist (CUDA builds). Drills, run by tests/dist.cmake:
@@ -21,11 +21,11 @@
 #include "core/error.h"
 #include "core/model.h"
 #include "core/torch_compat.h"
-#include "trainer/activation_checkpoint.h"
-#include "trainer/dist.h"
-#include "trainer/grad_reducer.h"
-#include "trainer/losses.h"
-#include "trainer/trainer.h"
+#include "trainer/loss/activation_checkpoint.h"
+#include "trainer/dist/dist.h"
+#include "trainer/optim/grad_reducer.h"
+#include "trainer/loss/losses.h"
+#include "trainer/stages/trainer.h"
 
 namespace spct {
 namespace {

@@ -12,8 +12,8 @@
 #include "core/byte_tokenizer.h"
 #include "core/error.h"
 #include "core/file_util.h"
-#include "rewards/evaluation.h"
-#include "rewards/judge.h"
+#include "rewards/judge/evaluation.h"
+#include "rewards/judge/judge.h"
 #include "tests/test_util.h"
 
 namespace spct::rewards {

@@ -14,7 +14,7 @@
 #include "core/file_util.h"
 #include "core/hf_io.h"
 #include "core/torch_compat.h"
-#include "trainer/losses.h"
+#include "trainer/loss/losses.h"
 #include "tests/loss_fixtures.h"
 
 namespace spct {

@@ -11,8 +11,8 @@
 
 #include "core/error.h"
 #include "core/file_util.h"
-#include "trainer/lr_schedule.h"
-#include "trainer/optimizer.h"
+#include "trainer/optim/lr_schedule.h"
+#include "trainer/optim/optimizer.h"
 #include "tests/loss_fixtures.h"
 
 namespace spct {

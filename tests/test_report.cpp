@@ -1,5 +1,5 @@
-// trainer/report.h: report.md from eval results written by hand, so every number and verdict in
-// it is known in advance; the PNG charts beside it (trainer/report_plots.h).
+// trainer/report/report.h: report.md from eval results written by hand, so every number and verdict in
+// it is known in advance; the PNG charts beside it (trainer/report/report_plots.h).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "test_util.h"
-#include "trainer/report.h"
+#include "trainer/report/report.h"
 
 namespace spct {
 namespace {

@@ -1,10 +1,10 @@
-// RM dataset reader (rewards/rm_dataset.h): each format, and errors naming file:line:field.
+// RM dataset reader (rewards/rules/rm_dataset.h): each format, and errors naming file:line:field.
 #include <gtest/gtest.h>
 
 #include <sstream>
 
 #include "core/error.h"
-#include "rewards/rm_dataset.h"
+#include "rewards/rules/rm_dataset.h"
 
 namespace spct::rewards {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "rewards/score_parser.h"
+#include "rewards/rules/score_parser.h"
 #include "tests/test_util.h"
 
 namespace spct::rewards {

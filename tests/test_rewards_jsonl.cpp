@@ -1,4 +1,4 @@
-// `spct reward` logic (rewards/reward_jsonl.h) against a hand-checked golden file, its errors, and
+// `spct reward` logic (rewards/rules/reward_jsonl.h) against a hand-checked golden file, its errors, and
 // (when the binary is built) the command itself.
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "rewards/reward_jsonl.h"
+#include "rewards/rules/reward_jsonl.h"
 #include "tests/test_util.h"
 
 namespace spct::rewards {

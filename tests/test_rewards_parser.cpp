@@ -1,10 +1,10 @@
-// Score parser (rewards/score_parser.h) and eq. 10/11 (rewards/correctness.h): one worked example
+// Score parser (rewards/rules/score_parser.h) and eq. 10/11 (rewards/rules/correctness.h): one worked example
 // per rule.
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "rewards/correctness.h"
-#include "rewards/score_parser.h"
+#include "rewards/rules/correctness.h"
+#include "rewards/rules/score_parser.h"
 
 namespace spct::rewards {
 namespace {

@@ -1,9 +1,9 @@
-// Judge prompt builder (rewards/judge_prompt.h): blocks, order, modes, hints, templates.
+// Judge prompt builder (rewards/rules/judge_prompt.h): blocks, order, modes, hints, templates.
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "rewards/judge_prompt.h"
-#include "rewards/score_parser.h"
+#include "rewards/rules/judge_prompt.h"
+#include "rewards/rules/score_parser.h"
 
 namespace spct::rewards {
 namespace {

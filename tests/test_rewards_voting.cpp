@@ -1,11 +1,11 @@
-// Voting@k and meta-RM voting (rewards/voting.h), with hand-worked sums.
+// Voting@k and meta-RM voting (rewards/rules/voting.h), with hand-worked sums.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <set>
 
 #include "core/error.h"
-#include "rewards/voting.h"
+#include "rewards/rules/voting.h"
 
 namespace spct::rewards {
 namespace {

@@ -1,11 +1,11 @@
 // The trainer's memory and robustness mechanisms, in process on small models:
-// - activation checkpointing (trainer/activation_checkpoint.h): the same gradients as the plain
+// - activation checkpointing (trainer/loss/activation_checkpoint.h): the same gradients as the plain
 //   backward, and a central finite difference of the loss along a random direction agrees;
-// - the chunked log-prob backward (trainer/chunked_logprobs.h): log-probs, entropy and gradients
+// - the chunked log-prob backward (trainer/loss/chunked_logprobs.h): log-probs, entropy and gradients
 //   equal the unchunked log_softmax over whole logits, for any chunk size, soft-capping included;
-// - ZeRO-1 bookkeeping (trainer/zero.h): owners, and re-sharding optimizer state;
+// - ZeRO-1 bookkeeping (trainer/optim/zero.h): owners, and re-sharding optimizer state;
 // - optim.skip_nonfinite in StageTrainer: a NaN gradient stops with the step named, or is skipped;
-// - make_batch (trainer/batch.h): ids, targets and loss masks of a hand-worked batch, with the loss on
+// - make_batch (trainer/stages/batch.h): ids, targets and loss masks of a hand-worked batch, with the loss on
 //   the response only and on the prompt too (sft.completion_only_loss), truncation included.
 #include <gtest/gtest.h>
 
@@ -17,12 +17,12 @@
 #include "core/model.h"
 #include "core/torch_compat.h"
 #include "test_util.h"
-#include "trainer/activation_checkpoint.h"
-#include "trainer/batch.h"
-#include "trainer/chunked_logprobs.h"
-#include "trainer/losses.h"
-#include "trainer/trainer.h"
-#include "trainer/zero.h"
+#include "trainer/loss/activation_checkpoint.h"
+#include "trainer/stages/batch.h"
+#include "trainer/loss/chunked_logprobs.h"
+#include "trainer/loss/losses.h"
+#include "trainer/stages/trainer.h"
+#include "trainer/optim/zero.h"
 
 namespace spct::test {
 namespace {

@@ -2,13 +2,11 @@
 # unusable checkpoints (label checkpoint), `spct run` of every stage (unit), and one rank against
 # two under mpirun (dist). One executable; the labels split its test cases.
 add_executable(test_trainer test_trainer.cpp)
-target_link_libraries(test_trainer PRIVATE spct_core GTest::gtest GTest::gtest_main)
+target_link_libraries(test_trainer PRIVATE spct_stack test_headers GTest::gtest GTest::gtest_main)
 target_compile_definitions(test_trainer PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                                 SPCT_BINARY="$<TARGET_FILE:spct>"
                                                 SPCT_MPIEXEC="${MPIEXEC_EXECUTABLE}")
-if(SPCT_USE_PCH)
-  target_precompile_headers(test_trainer REUSE_FROM spct_core)
-endif()
+spct_use_pch(test_trainer)
 add_dependencies(test_trainer spct)
 set_target_properties(test_trainer PROPERTIES ENABLE_EXPORTS ON)
 gtest_discover_tests(test_trainer TEST_FILTER "*TrainerResume*:TrainerKill.*"
