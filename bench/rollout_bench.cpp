@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "cli/options.h"
+#include "core/decode_kernels.h"
 #include "core/model.h"
 #include "core/model_config.h"
 #include "core/torch_compat.h"
@@ -30,6 +31,18 @@ std::vector<int64_t> parse_list(const std::string& text) {
   std::vector<int64_t> out;
   std::stringstream ss(text);
   for (std::string item; std::getline(ss, item, ',');) out.push_back(std::stoll(item));
+  return out;
+}
+
+// "on,off" -> {true, false}: the decode-kernel settings to compare in one run.
+std::vector<bool> parse_switches(const std::string& text, const std::string& option) {
+  std::vector<bool> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (item != "on" && item != "off")
+      throw std::runtime_error("--" + option + ": expected a comma list of on|off, got '" + text + "'");
+    out.push_back(item == "on");
+  }
   return out;
 }
 
@@ -109,7 +122,7 @@ void profile_kernels(RolloutEngine& engine, const std::vector<Request>& requests
 
 int run(int argc, char** argv) {
   po::options_description desc("rollout_bench options");
-  std::string shape, batches, dtype, device;
+  std::string shape, batches, dtype, device, kernel_modes;
   int64_t n, prompt_len, new_tokens, sync_every, gap_sequences, profile_top;
   double budget;
   bool graphs;
@@ -122,6 +135,8 @@ int run(int argc, char** argv) {
       ("new-tokens", po::value(&new_tokens)->default_value(512), "tokens generated per sample")
       ("sync-every", po::value(&sync_every)->default_value(16), "decode steps between host syncs")
       ("cuda-graphs", po::value(&graphs)->default_value(true), "capture decode steps as CUDA graphs")
+      ("decode-kernels", po::value(&kernel_modes)->default_value("on"),
+       "decode steps through kernels/ (CUDA builds): on, off, or on,off to compare in one run")
       ("budget-gb", po::value(&budget)->default_value(60.0), "rollout memory budget")
       ("gap-sequences", po::value(&gap_sequences)->default_value(8), "sequences for the logprob gap (0 = skip)")
       ("profile", po::value(&profile_top)->default_value(0),
@@ -135,6 +150,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   po::notify(vm);
+  const std::vector<bool> kernel_switches = parse_switches(kernel_modes, "decode-kernels");
   const ModelConfig config = ModelConfig::load(shape);
   const at::TensorOptions options = at::TensorOptions().dtype(dtype == "bfloat16" ? at::kBFloat16 : at::kFloat).device(at::Device(device));
   Transformer model(config, options);
@@ -144,8 +160,10 @@ int run(int argc, char** argv) {
   std::printf("shape %s: %.1fM parameters, %s on %s, CUDA graphs %s, sync every %lld steps\n", shape.c_str(),
               config.num_parameters() / 1e6, dtype.c_str(), device.c_str(), graphs ? "on" : "off",
               static_cast<long long>(sync_every));
-  std::printf("| batch | n | prompt | new | tokens/s | step ms | prefill s | total s | weights+KV GB/step | HBM roofline | graphs |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| batch | n | prompt | new | kernels | tokens/s | step ms | prefill s | total s | weights+KV GB/step | HBM roofline | graphs |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  // "n/a" in the table: this build or shape has no decode kernels, the generic path ran.
+  const bool kernels_fit = decode_kernels::fit(config, model.parameters().front().second);
   for (int64_t batch : parse_list(batches)) {
     std::vector<Request> requests(std::max<int64_t>(1, batch / n));
     at::Generator gen = compat::cpu_generator(7);
@@ -157,26 +175,30 @@ int run(int argc, char** argv) {
       r.params.seed = 11 * (&r - requests.data());
       r.n = n;
     }
-    EngineOptions eo;
-    eo.max_batch_size = batch;
-    eo.memory_budget_gb = budget;
-    eo.sync_every = sync_every;
-    eo.cuda_graphs = graphs;
-    RolloutEngine engine(model, eo);
-    engine.run(requests);  // warm-up: allocations, cuBLAS handles, graph capture
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto out = engine.run(requests);
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const EngineStats& s = engine.stats();
-    const double step = s.decode_s / std::max<int64_t>(s.steps, 1);
-    const double bytes = weight_bytes + s.kv_bytes_live / std::max<int64_t>(s.steps, 1);
-    std::printf("| %lld | %lld | %lld | %lld | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f%% | %lld |\n",
-                static_cast<long long>(s.slots), static_cast<long long>(n), static_cast<long long>(prompt_len),
-                static_cast<long long>(new_tokens), s.generated / wall, step * 1e3, s.prefill_s, wall, bytes / 1e9,
-                100.0 * bytes / step / kHbmBytesPerSecond, static_cast<long long>(s.graphs));
-    std::fflush(stdout);
-    if (gap_sequences > 0) logprob_gap(model, requests, out, gap_sequences);
-    if (profile_top > 0) profile_kernels(engine, requests, static_cast<int>(profile_top));
+    for (bool kernels : kernel_switches) {
+      EngineOptions eo;
+      eo.max_batch_size = batch;
+      eo.memory_budget_gb = budget;
+      eo.sync_every = sync_every;
+      eo.cuda_graphs = graphs;
+      eo.decode_kernels = kernels;
+      RolloutEngine engine(model, eo);
+      engine.run(requests);  // warm-up: allocations, cuBLAS handles, graph capture
+      const auto t0 = std::chrono::steady_clock::now();
+      const auto out = engine.run(requests);
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const EngineStats& s = engine.stats();
+      const double step = s.decode_s / std::max<int64_t>(s.steps, 1);
+      const double bytes = weight_bytes + s.kv_bytes_live / std::max<int64_t>(s.steps, 1);
+      std::printf("| %lld | %lld | %lld | %lld | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f%% | %lld |\n",
+                  static_cast<long long>(s.slots), static_cast<long long>(n), static_cast<long long>(prompt_len),
+                  static_cast<long long>(new_tokens), !kernels ? "off" : kernels_fit ? "on" : "n/a", s.generated / wall,
+                  step * 1e3, s.prefill_s, wall, bytes / 1e9, 100.0 * bytes / step / kHbmBytesPerSecond,
+                  static_cast<long long>(s.graphs));
+      std::fflush(stdout);
+      if (gap_sequences > 0) logprob_gap(model, requests, out, gap_sequences);
+      if (profile_top > 0) profile_kernels(engine, requests, static_cast<int>(profile_top));
+    }
   }
   return 0;
 }

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "core/model_config.h"
+
 namespace spct {
 
 // Where a forward's new tokens go, as begin_forward() reports it. Two layouts:
@@ -33,6 +35,16 @@ class AttentionCache {
   virtual std::pair<at::Tensor, at::Tensor> store(int64_t layer, const at::Tensor& k, const at::Tensor& v) = 0;
   // Ends the forward begun last: the new tokens count as filled.
   virtual void end_forward(int64_t tokens) = 0;
+
+  // A decode step through fused CUDA kernels (core/decode_kernels.h), for a per-row window only:
+  // rotates q (B, H, D) and k (B, H_kv, D) at positions (B,) with inv_freq (D / 2, float32),
+  // writes k and v at each row's column, and returns the attention of q over `layer`'s cache,
+  // (B, H, D), with the config's soft-capping and, on a sliding layer, its window. A cache that
+  // cannot (the default) says so and the model keeps its generic ops.
+  virtual bool has_fused_decode() const { return false; }
+  virtual at::Tensor fused_decode_attention(int64_t layer, const at::Tensor& q, const at::Tensor& k,
+                                            const at::Tensor& v, const at::Tensor& positions,
+                                            const at::Tensor& inv_freq, const ModelConfig& config, bool sliding);
 };
 
 }  // namespace spct

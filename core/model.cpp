@@ -5,6 +5,7 @@
 #include <limits>
 #include <tuple>
 
+#include "core/decode_kernels.h"
 #include "core/error.h"
 #include "core/torch_compat.h"
 
@@ -188,8 +189,15 @@ at::Tensor repeat_kv(const at::Tensor& x, int64_t rep) {
 
 }  // namespace
 
-at::Tensor Transformer::attention(const Layer& l, int64_t index, const at::Tensor& x, const at::Tensor& cos,
-                                  const at::Tensor& sin, const at::Tensor& mask, AttentionCache* cache) const {
+struct Transformer::Pass {
+  at::Tensor positions;                // (B, T) int64
+  at::Tensor cos, sin;                 // rotary tables (B, 1, T, D), the sine's first half negated
+  at::Tensor full_mask, sliding_mask;  // (B, 1, T, S) bool
+  AttentionCache* cache = nullptr;
+  const at::Tensor& mask(const Layer& l) const { return l.sliding ? sliding_mask : full_mask; }
+};
+
+at::Tensor Transformer::attention(const Layer& l, int64_t index, const at::Tensor& x, const Pass& p) const {
   const int64_t B = x.size(0), T = x.size(1), H = config_.num_heads, Hkv = config_.num_kv_heads,
                 D = config_.head_dim;
   at::Tensor q = linear(x, l.q_w, l.q_b).view({B, T, H, D});     // (B, T, H, D)
@@ -201,9 +209,10 @@ at::Tensor Transformer::attention(const Layer& l, int64_t index, const at::Tenso
   }
   q = q.transpose(1, 2);  // (B, H, T, D)
   k = k.transpose(1, 2);  // (B, Hkv, T, D)
-  q = q * cos + swap_halves(q) * sin;  // sin: first half negated (hidden())
-  k = k * cos + swap_halves(k) * sin;
-  if (cache) std::tie(k, v) = cache->store(index, k, v);
+  q = q * p.cos + swap_halves(q) * p.sin;  // sin: first half negated (hidden())
+  k = k * p.cos + swap_halves(k) * p.sin;
+  if (p.cache) std::tie(k, v) = p.cache->store(index, k, v);
+  const at::Tensor& mask = p.mask(l);
   // One query per row (decoding): the query heads sharing a KV head become that head's query
   // axis, (B, H_kv, rep, D), so keys and values are read once instead of copied rep times.
   const int64_t rep = H / Hkv;
@@ -236,14 +245,55 @@ at::Tensor Transformer::mlp(const Layer& l, const at::Tensor& x) const {
   return linear(gate * linear(x, l.up_w, l.up_b), l.down_w, l.down_b);
 }
 
-at::Tensor Transformer::block(const Layer& l, int64_t i, const at::Tensor& h, const at::Tensor& cos,
-                              const at::Tensor& sin, const at::Tensor& mask, AttentionCache* cache) const {
+at::Tensor Transformer::block(const Layer& l, int64_t i, const at::Tensor& h, const Pass& p) const {
   if (config_.gemma_style()) {
-    at::Tensor out = h + norm(attention(l, i, norm(h, l.in_norm), cos, sin, mask, cache), l.post_attn_norm);
+    at::Tensor out = h + norm(attention(l, i, norm(h, l.in_norm), p), l.post_attn_norm);
     return out + norm(mlp(l, norm(out, l.pre_ffn_norm)), l.post_ffn_norm);
   }
-  at::Tensor out = h + attention(l, i, norm(h, l.in_norm), cos, sin, mask, cache);
+  at::Tensor out = h + attention(l, i, norm(h, l.in_norm), p);
   return out + mlp(l, norm(out, l.post_attn_norm));
+}
+
+// The decode step through kernels/: each residual add fused into the RMSNorm after it (the next
+// layer's included), rotary into the K/V cache write, the GLU into one kernel. The same math,
+// op for op, as block() and the final norm.
+at::Tensor Transformer::decode_layers(at::Tensor h, const Pass& p) const {
+  namespace dk = decode_kernels;
+  at::Tensor x = dk::rms_norm(h, layers_[0].in_norm, config_);  // the normalized input of the next sublayer
+  for (int64_t i = 0; i < config_.num_layers; ++i) {
+    const Layer& l = layers_[i];
+    const at::Tensor& next_norm = i + 1 < config_.num_layers ? layers_[i + 1].in_norm : final_norm_;
+    at::Tensor a = decode_attention(l, i, x, p);
+    if (config_.gemma_style()) {
+      std::tie(h, x) = dk::add_rms_norm(h, dk::rms_norm(a, l.post_attn_norm, config_), l.pre_ffn_norm, config_);
+      at::Tensor m = dk::rms_norm(decode_mlp(l, x), l.post_ffn_norm, config_);
+      std::tie(h, x) = dk::add_rms_norm(h, m, next_norm, config_);
+    } else {
+      std::tie(h, x) = dk::add_rms_norm(h, a, l.post_attn_norm, config_);
+      std::tie(h, x) = dk::add_rms_norm(h, decode_mlp(l, x), next_norm, config_);
+    }
+  }
+  return x;
+}
+
+at::Tensor Transformer::decode_attention(const Layer& l, int64_t index, const at::Tensor& x, const Pass& p) const {
+  const int64_t B = x.size(0), H = config_.num_heads, Hkv = config_.num_kv_heads, D = config_.head_dim;
+  at::Tensor q = linear(x, l.q_w, l.q_b).view({B, H, D});
+  at::Tensor k = linear(x, l.k_w, l.k_b).view({B, Hkv, D});
+  at::Tensor v = linear(x, l.v_w, l.v_b).view({B, Hkv, D});
+  if (config_.qk_norm) {
+    q = decode_kernels::rms_norm(q, l.q_norm, config_);
+    k = decode_kernels::rms_norm(k, l.k_norm, config_);
+  }
+  // Rotary, the K/V write and attention over the cache: the cache's kernels, since it owns the layout.
+  at::Tensor out = p.cache->fused_decode_attention(index, q, k, v, p.positions.reshape({B}), inv_freq_, config_,
+                                                   l.sliding);  // (B, H, D)
+  return linear(out.view({B, 1, H * D}), l.o_w, l.o_b);
+}
+
+at::Tensor Transformer::decode_mlp(const Layer& l, const at::Tensor& x) const {
+  at::Tensor gate = linear(x, l.gate_w, l.gate_b), up = linear(x, l.up_w, l.up_b);
+  return linear(decode_kernels::glu(gate, up, config_), l.down_w, l.down_b);
 }
 
 at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt) const {
@@ -260,39 +310,49 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
                          : per_row            ? window.row_length.view({B, 1})
                                               : at::arange(past, S, long_opts).unsqueeze(0).expand({B, T});
 
+  SPCT_CHECK(!(opt.run_block && cache), "ForwardOptions: run_block cannot be combined with a KV cache");
+
+  at::Tensor h = at::embedding(embed_, ids);  // (B, T, hidden)
+  if (config_.gemma_style())
+    h = h * at::scalar_tensor(std::sqrt(static_cast<double>(config_.hidden_size)), h.options());
+  Pass pass;
+  pass.cache = cache;
+  pass.positions = positions;
+  // A decode step through kernels/ needs no masks and no rotary tables: the kernels work from
+  // the row lengths and positions.
+  if (per_row && opt.decode_kernels && cache->has_fused_decode() && decode_kernels::fit(config_, embed_)) {
+    at::Tensor out = decode_layers(h, pass);
+    cache->end_forward(T);
+    return out;
+  }
+
   // Masks (B, 1, T, S), true = attend: causal, not padding, and always the token itself (so a
   // padding query never has an empty row; no real query ever sees a padding key).
   // In the per-row layout every column below a row's length holds a real token: causal is enough.
   at::Tensor q_slot = per_row ? window.row_length.view({B, 1, 1, 1}) : at::arange(past, S, long_opts).view({1, 1, T, 1});
   at::Tensor k_slot = at::arange(0, S, long_opts).view({1, 1, 1, S});
   at::Tensor causal = k_slot <= q_slot;
-  at::Tensor full_mask =
-      per_row ? causal : causal.logical_and(window.key_valid.view({B, 1, 1, S})).logical_or(k_slot == q_slot);
-  at::Tensor sliding_mask;
+  pass.full_mask = per_row ? causal : causal.logical_and(window.key_valid.view({B, 1, 1, S})).logical_or(k_slot == q_slot);
   if (config_.sliding_window > 0)
-    sliding_mask = full_mask.logical_and(q_slot - k_slot < config_.sliding_window);
+    pass.sliding_mask = pass.full_mask.logical_and(q_slot - k_slot < config_.sliding_window);
 
   // Rotary tables from positions, computed in float32, applied in the model's dtype.
   at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_.view({1, 1, -1});  // (B, T, D/2)
   at::Tensor emb = at::cat({freqs, freqs}, -1);
   const auto dtype = options_.dtype().toScalarType();
-  at::Tensor cos = emb.cos().to(dtype).unsqueeze(1);  // (B, 1, T, D)
+  pass.cos = emb.cos().to(dtype).unsqueeze(1);  // (B, 1, T, D)
   // The sine's first half negated: rotate_half's sign, for swap_halves in attention().
-  at::Tensor sin = at::cat({-freqs.sin(), freqs.sin()}, -1).to(dtype).unsqueeze(1);
+  pass.sin = at::cat({-freqs.sin(), freqs.sin()}, -1).to(dtype).unsqueeze(1);
 
-  at::Tensor h = at::embedding(embed_, ids);  // (B, T, hidden)
-  if (config_.gemma_style())
-    h = h * at::scalar_tensor(std::sqrt(static_cast<double>(config_.hidden_size)), h.options());
-  SPCT_CHECK(!(opt.run_block && cache), "ForwardOptions: run_block cannot be combined with a KV cache");
   for (int64_t i = 0; i < config_.num_layers; ++i) {
     const Layer& l = layers_[i];
-    const at::Tensor mask = l.sliding ? sliding_mask : full_mask;
     if (!opt.run_block) {
-      h = block(l, i, h, cos, sin, mask, cache);
+      h = block(l, i, h, pass);
       continue;
     }
-    // By value: a recomputing run_block calls it again during backward, after this frame is gone.
-    const auto fn = [this, &l, i, cos, sin, mask](const at::Tensor& x) { return block(l, i, x, cos, sin, mask, nullptr); };
+    // By value: a recomputing run_block calls it again during backward, after this frame is gone
+    // (pass holds no cache here).
+    const auto fn = [this, &l, i, pass](const at::Tensor& x) { return block(l, i, x, pass); };
     std::vector<at::Tensor> params;
     for (const at::Tensor* p : {&l.in_norm, &l.post_attn_norm, &l.pre_ffn_norm, &l.post_ffn_norm, &l.q_w, &l.q_b,
                                 &l.k_w, &l.k_b, &l.v_w, &l.v_b, &l.o_w, &l.o_b, &l.q_norm, &l.k_norm, &l.gate_w,
@@ -302,6 +362,11 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
   }
   if (cache) cache->end_forward(T);
   return norm(h, final_norm_);
+}
+
+at::Tensor AttentionCache::fused_decode_attention(int64_t, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                                  const at::Tensor&, const at::Tensor&, const ModelConfig&, bool) {
+  throw_error("this cache has no fused decode attention (has_fused_decode() is false)");
 }
 
 at::Tensor Transformer::logits(const at::Tensor& hidden) const {

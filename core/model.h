@@ -28,11 +28,15 @@ struct ForwardOptions {
   AttentionCache* cache = nullptr;  // when set, K/V are written through it and attention reads what it returns
   // When set, each transformer block runs as run_block(block, h, params): block(h) is the
   // layer's forward (it holds no reference to this call's locals), params the layer's weights.
-  // Training sets it to recompute blocks in backward (trainer/loss/activation_checkpoint.h); it
+  // Training sets it to recompute blocks in backward (trainer/activation_checkpoint.h); it
   // cannot be combined with a cache.
   std::function<at::Tensor(const std::function<at::Tensor(const at::Tensor&)>& block, const at::Tensor& h,
                            const std::vector<at::Tensor>& params)>
       run_block = nullptr;
+  // A one-token forward over a per-row cache (a rollout decode step) on CUDA in bf16/fp16 runs
+  // the decode kernels of kernels/ where the build has them and the shapes fit
+  // (core/decode_kernels.h); false keeps LibTorch's generic ops (to compare the two).
+  bool decode_kernels = true;
 };
 
 class Transformer {
@@ -68,13 +72,16 @@ class Transformer {
     at::Tensor gate_w, gate_b, up_w, up_b, down_w, down_b;
     bool sliding = false;
   };
+  struct Pass;  // what every layer of one forward shares (model.cpp)
   void bind();
   at::Tensor norm(const at::Tensor& x, const at::Tensor& w) const;
-  at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, const at::Tensor& cos,
-                       const at::Tensor& sin, const at::Tensor& mask, AttentionCache* cache) const;
+  at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, const Pass& pass) const;
   at::Tensor mlp(const Layer& layer, const at::Tensor& x) const;
-  at::Tensor block(const Layer& layer, int64_t index, const at::Tensor& h, const at::Tensor& cos,
-                   const at::Tensor& sin, const at::Tensor& mask, AttentionCache* cache) const;
+  at::Tensor block(const Layer& layer, int64_t index, const at::Tensor& h, const Pass& pass) const;
+  // The decode step through core/decode_kernels.h: all layers and the final norm.
+  at::Tensor decode_layers(at::Tensor h, const Pass& pass) const;
+  at::Tensor decode_attention(const Layer& layer, int64_t index, const at::Tensor& x, const Pass& pass) const;
+  at::Tensor decode_mlp(const Layer& layer, const at::Tensor& x) const;
 
   ModelConfig config_;
   at::TensorOptions options_;

@@ -32,10 +32,12 @@ KVCache slot_view(const KVCache& cache, const DecodeState& state, int64_t B, int
   return view;
 }
 
-void decode_step(const Transformer& model, KVCache& view, DecodeState& s, int64_t B, bool any_filter) {
+void decode_step(const Transformer& model, KVCache& view, DecodeState& s, int64_t B, bool any_filter, bool kernels) {
   c10::NoGradGuard no_grad;
   at::Tensor tok = s.tok.narrow(0, 0, B), len = s.len.narrow(0, 0, B), counter = s.counter.narrow(0, 0, B);
-  at::Tensor h = model.hidden(tok.view({B, 1}), {len.view({B, 1}), at::Tensor(), &view});  // (B, 1, hidden)
+  ForwardOptions fo{len.view({B, 1}), at::Tensor(), &view};
+  fo.decode_kernels = kernels;
+  at::Tensor h = model.hidden(tok.view({B, 1}), fo);  // (B, 1, hidden)
   at::Tensor logits = model.logits(h.select(1, 0));                                           // (B, V)
   SamplerRows rows{s.rows.temperature.narrow(0, 0, B), s.rows.top_p.narrow(0, 0, B), s.rows.top_k.narrow(0, 0, B),
                    s.rows.seed.narrow(0, 0, B), any_filter};

@@ -32,7 +32,9 @@ struct DecodeState {
 KVCache slot_view(const KVCache& cache, const DecodeState& state, int64_t B, int64_t span);
 
 // One step over slots [0, B). Rows past their end keep stepping harmlessly (their column is
-// clamped inside the cache) until the host retires them at the next sync.
-void decode_step(const Transformer& model, KVCache& view, DecodeState& state, int64_t B, bool any_filter);
+// clamped inside the cache) until the host retires them at the next sync. `kernels`:
+// ForwardOptions::decode_kernels.
+void decode_step(const Transformer& model, KVCache& view, DecodeState& state, int64_t B, bool any_filter,
+                 bool kernels);
 
 }  // namespace spct

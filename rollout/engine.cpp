@@ -273,7 +273,7 @@ std::vector<std::vector<Generation>> RolloutEngine::run(const std::vector<Reques
     const std::string key = std::to_string(B) + "x" + std::to_string(span) + (any_filter ? "f" : "");
     const auto t0 = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < w; ++i)
-      R.graphs.run(key, [&] { decode_step(model_, view, R.state, B, any_filter); });
+      R.graphs.run(key, [&] { decode_step(model_, view, R.state, B, any_filter, options_.decode_kernels); });
     // The one host sync of the window: the tokens and logprobs of its w steps.
     const at::Tensor toks = R.state.out_tok.narrow(0, 0, B).narrow(1, 0, w).cpu().contiguous();
     const at::Tensor lps = R.state.out_lp.narrow(0, 0, B).narrow(1, 0, w).cpu().contiguous();

@@ -40,6 +40,9 @@ struct EngineOptions {
   int64_t prefill_tokens = 8192;  // prompt tokens prefilled together at most (a longer prompt alone)
   int64_t sync_every = 16;        // decode steps between host syncs
   bool cuda_graphs = true;
+  // Decode steps through the CUDA kernels of kernels/ where the build has them and the model fits
+  // (core/decode_kernels.h); false: LibTorch's generic ops.
+  bool decode_kernels = true;
 };
 
 struct EngineStats {

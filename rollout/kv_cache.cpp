@@ -2,6 +2,11 @@
 
 #include "core/error.h"
 
+#ifdef SPCT_CUDA_KERNELS
+#include "kernels/decode_attention_torch.h"
+#include "kernels/layer_ops_torch.h"
+#endif
+
 namespace spct {
 
 KVCache KVCache::allocate(const ModelConfig& config, int64_t batch, int64_t capacity,
@@ -60,6 +65,26 @@ std::pair<at::Tensor, at::Tensor> KVCache::store(int64_t layer, const at::Tensor
   v[layer].scatter_(2, col, vn);
   return {k[layer].narrow(2, 0, span), v[layer].narrow(2, 0, span)};
 }
+
+#ifdef SPCT_CUDA_KERNELS
+bool KVCache::has_fused_decode() const { return per_row(); }
+
+at::Tensor KVCache::fused_decode_attention(int64_t layer, const at::Tensor& q, const at::Tensor& kn, const at::Tensor& vn,
+                                           const at::Tensor& positions, const at::Tensor& inv_freq,
+                                           const ModelConfig& c, bool sliding) {
+  kernels::rotary_to_cache_torch(q, kn, vn, positions, row_length, inv_freq, k[layer], v[layer]);
+  return kernels::decode_attention_torch(q, k[layer], v[layer], row_length, span, c.attn_scale(),
+                                         c.attn_logit_softcapping, sliding ? c.sliding_window : 0);
+}
+#else
+bool KVCache::has_fused_decode() const { return false; }
+
+at::Tensor KVCache::fused_decode_attention(int64_t layer, const at::Tensor& q, const at::Tensor& kn, const at::Tensor& vn,
+                                           const at::Tensor& positions, const at::Tensor& inv_freq,
+                                           const ModelConfig& c, bool sliding) {
+  return AttentionCache::fused_decode_attention(layer, q, kn, vn, positions, inv_freq, c, sliding);
+}
+#endif
 
 void KVCache::copy_rows_from(const KVCache& src, const at::Tensor& src_rows, const at::Tensor& dst_rows,
                              int64_t columns) {

@@ -36,6 +36,12 @@ struct KVCache : AttentionCache {
   CacheWindow begin_forward(int64_t batch, int64_t tokens, const at::Tensor& valid) override;
   std::pair<at::Tensor, at::Tensor> store(int64_t layer, const at::Tensor& k, const at::Tensor& v) override;
   void end_forward(int64_t tokens) override;
+  // Through kernels/ (rotary fused into the K/V write, flash-decoding attention) in builds that
+  // have them; the model asks has_fused_decode() first.
+  bool has_fused_decode() const override;
+  at::Tensor fused_decode_attention(int64_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                    const at::Tensor& positions, const at::Tensor& inv_freq, const ModelConfig& config,
+                                    bool sliding) override;
   // Copies columns [0, columns) of src's rows src_rows into this cache's rows dst_rows (int64
   // index tensors of equal length): a prefilled prompt moves into generation slots this way.
   void copy_rows_from(const KVCache& src, const at::Tensor& src_rows, const at::Tensor& dst_rows, int64_t columns);
