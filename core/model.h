@@ -27,6 +27,12 @@ struct ForwardOptions {
   at::Tensor positions;  // (B, T) int64 rotary positions; default: cache length + 0..T-1
   at::Tensor valid;      // (B, T) bool, false marks padding; default: all true
   KVCache* cache = nullptr;  // when set, K/V are appended and attention reads the whole cache
+  // Packed sequences (trainer/batch.h, make_packed_batch): ids is (1, N) holding several
+  // sequences back to back, sequence i at [cu_seqlens[i], cu_seqlens[i + 1]); a token attends
+  // only to earlier tokens of its own sequence. cu_seqlens: (n + 1) int32 on the model's device;
+  // max_seqlen: the longest sequence. Pass positions restarting per sequence; not with cache or valid.
+  at::Tensor cu_seqlens;
+  int64_t max_seqlen = 0;
   // When set, each transformer block runs as run_block(block, h, params): block(h) is the
   // layer's forward (it holds no reference to this call's locals), params the layer's weights.
   // Training sets it to recompute blocks in backward (trainer/activation_checkpoint.h); it
@@ -69,13 +75,23 @@ class Transformer {
     at::Tensor gate_w, gate_b, up_w, up_b, down_w, down_b;
     bool sliding = false;
   };
+  // Which keys a query sees: `mask` (bool, true = attend) when defined; else causal attention
+  // within one row (fused kernels, no mask tensor), or, with cu_seqlens, within each packed sequence.
+  struct Attend {
+    at::Tensor mask;
+    at::Tensor cu_seqlens;
+    int64_t max_seqlen = 0;
+  };
   void bind();
+  // Whether attention runs as fused causal kernels (no mask tensor): no padding, cache, soft-cap
+  // or sliding window; packed sequences also need the CUDA variable-length flash kernel.
+  bool fused_attention(const ForwardOptions& opt, at::Device device) const;
   at::Tensor norm(const at::Tensor& x, const at::Tensor& w) const;
   at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, const at::Tensor& cos,
-                       const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const;
+                       const at::Tensor& sin, const Attend& attend, KVCache* cache) const;
   at::Tensor mlp(const Layer& layer, const at::Tensor& x) const;
   at::Tensor block(const Layer& layer, int64_t index, const at::Tensor& h, const at::Tensor& cos,
-                   const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const;
+                   const at::Tensor& sin, const Attend& attend, KVCache* cache) const;
 
   ModelConfig config_;
   at::TensorOptions options_;
