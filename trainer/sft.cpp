@@ -66,8 +66,12 @@ SftStep sft_step(StageTrainer& trainer, const Transformer& model, const SftSecti
   const double norm = static_cast<double>(std::max<int64_t>(global_tokens, 1));
   SftStep out;
   out.loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(trainer.dist().device()));
-  for (size_t m = 0; m < micros.size(); ++m) {
-    const MicroBatch b = trainer.micro_batch(micros[m], max_len, train.completion_only_loss);
+  // Every micro-batch goes to the device before the first forward: a copy from pageable host
+  // memory waits for the device's queue, which would stall it between micro-batches.
+  std::vector<MicroBatch> batches;
+  for (const auto& micro : micros) batches.push_back(trainer.micro_batch(micro, max_len, train.completion_only_loss));
+  for (size_t m = 0; m < batches.size(); ++m) {
+    const MicroBatch& b = batches[m];
     const at::Tensor sum = sft_token_loss_sum(trainer.logprobs(model, b, 1.0, false, true).logprobs, b.mask());
     trainer.backward(sum / norm, m + 1 == micros.size());
     out.loss_sum += sum.detach().to(out.loss_sum.device());
