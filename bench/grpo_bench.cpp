@@ -3,6 +3,7 @@
 //
 //   grpo_bench [--model HF_DIR] [--steps 4] [--batch 32] [--group 4] [--micro 8]
 //              [--new-tokens 256] [--dtype bfloat16] [--device cuda] [--ckpt-act]
+//              [--packing] [--micro-tokens N]   (grpo.packing, grpo.micro_batch_tokens)
 //   mpirun -np 2 grpo_bench ...    (NCCL, one GPU per rank; the batch is global)
 //
 // Prints one row per step and the mean over steps after the first (warm-up), with tokens/s and
@@ -15,6 +16,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -72,8 +74,8 @@ class WideByteTokenizer : public ByteTokenizer {
 
 struct Args {
   std::string model, dtype = "bfloat16", device = "cuda";
-  int steps = 4, batch = 32, group = 4, micro = 8, new_tokens = 256;
-  bool ckpt_act = false;
+  int steps = 4, batch = 32, group = 4, micro = 8, new_tokens = 256, micro_tokens = 0;
+  bool ckpt_act = false, packing = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -93,6 +95,8 @@ Args parse(int argc, char** argv) {
     else if (k == "--dtype") a.dtype = next();
     else if (k == "--device") a.device = next();
     else if (k == "--ckpt-act") a.ckpt_act = true;
+    else if (k == "--packing") a.packing = true;
+    else if (k == "--micro-tokens") a.micro_tokens = std::stoi(next());
     else throw_error("grpo_bench: unknown option ", k);
   }
   return a;
@@ -140,7 +144,8 @@ int run(int argc, char** argv) {
        << ", chat_template: none, activation_checkpointing: " << (a.ckpt_act ? "true" : "false") << "}\n"
        << "rollout: {max_new_tokens: " << a.new_tokens << ", max_batch_size: " << a.batch << "}\n"
        << "grpo: {steps: " << a.steps << ", batch_size: " << a.batch << ", group_size: " << a.group
-       << ", micro_batch_size: " << a.micro << ", lr: 1.0e-6}\n"
+       << ", micro_batch_size: " << a.micro << ", packing: " << (a.packing ? "true" : "false")
+       << ", micro_batch_tokens: " << a.micro_tokens << ", lr: 1.0e-6}\n"
        << "checkpoint: {every_steps: 0, keep_last: 1, resume: none}\n"
        << "logging: {progress: false}\n";
   const RunConfig config = RunConfig::from_yaml_string(yaml.str(), "grpo_bench");
@@ -155,15 +160,16 @@ int run(int argc, char** argv) {
     if (name != "model.embed_tokens.weight" || mc.tie_word_embeddings) n_matmul += p.numel();
   const double peak = kPeakBf16 * dist->world_size(), practical = kPracticalBf16 * dist->world_size();
   std::printf("GRPO step, %s (%.1fM matmul params), %s on %d x %s, batch %d = %d queries x G %d, micro %d, "
-              "%d new tokens%s\n",
+              "%d new tokens%s%s\n",
               a.model.empty() ? "Qwen2.5-0.5B-shaped random model" : a.model.c_str(), n_matmul / 1e6,
               a.dtype.c_str(), dist->world_size(), a.device.c_str(), a.batch, a.batch / a.group, a.group, a.micro,
-              a.new_tokens, a.ckpt_act ? ", activation checkpointing" : "");
+              a.new_tokens, a.ckpt_act ? ", activation checkpointing" : "",
+              a.packing ? (", packed, " + std::to_string(a.micro_tokens) + " tokens per micro-batch").c_str() : "");
   std::printf("| step | rollout s | ref s | train s | step s | train tokens | tokens/s | train MFU | vs 782T |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   std::ifstream in(config.logging.metrics_file);
   std::string line;
-  double sum[4] = {0, 0, 0, 0}, tok_sum = 0;
+  double sum[4] = {0, 0, 0, 0}, tok_sum = 0, train_max = 0, train_min = 1e30;
   int counted = 0;
   while (std::getline(in, line)) {
     const json m = json::parse(line);
@@ -174,6 +180,7 @@ int run(int argc, char** argv) {
                 100 * mfu / peak, 100 * mfu / practical);
     if (m.at("step").get<int64_t>() > 1) {
       sum[0] += r, sum[1] += f, sum[2] += t, sum[3] += step_s, tok_sum += tok;
+      train_max = std::max(train_max, t), train_min = std::min(train_min, t);
       ++counted;
     }
   }
@@ -182,6 +189,7 @@ int run(int argc, char** argv) {
     std::printf("| mean 2..%d | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f | %.1f%% | %.1f%% |\n", counted + 1,
                 sum[0] / counted, sum[1] / counted, sum[2] / counted, sum[3] / counted, tok_sum / counted,
                 tok_sum / sum[3], 100 * mfu / peak, 100 * mfu / practical);
+    std::printf("train time max/min over steps 2..%d: %.2f\n", counted + 1, train_max / train_min);
   }
   return 0;
 }

@@ -5,8 +5,6 @@
 // `batch` counts sequences decoded together (batch / n prompts, n samples each).
 #include <c10/core/GradMode.h>
 
-#include <torch/csrc/autograd/profiler_kineto.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "bench/bench_util.h"
 #include "cli/options.h"
 #include "core/decode_kernels.h"
 #include "core/model.h"
@@ -46,18 +45,6 @@ std::vector<bool> parse_switches(const std::string& text, const std::string& opt
   return out;
 }
 
-// HF-style init directly on the device: normal(0, 0.02) matrices, zero biases, unit norms.
-void init_on_device(Transformer& model, uint64_t seed) {
-  c10::NoGradGuard no_grad;
-  at::manual_seed(seed);
-  for (const auto& [name, p] : model.parameters()) {
-    at::Tensor t = p;
-    if (name.find("norm") != std::string::npos) t.fill_(1.0);
-    else if (t.dim() == 1) t.zero_();
-    else t.normal_(0.0, 0.02);
-  }
-}
-
 // Engine logprobs vs log_softmax of the training forward over prompt + sampled tokens.
 void logprob_gap(const Transformer& model, const std::vector<Request>& requests,
                  const std::vector<std::vector<Generation>>& out, int64_t sequences) {
@@ -84,40 +71,6 @@ void logprob_gap(const Transformer& model, const std::vector<Request>& requests,
   std::printf("logprob gap (engine vs training forward, %s, %lld tokens): max %.4g, mean %.4g\n",
               c10::toString(model.options().dtype().toScalarType()), static_cast<long long>(count), worst,
               sum / std::max<int64_t>(count, 1));
-}
-
-// Device time of one engine run by kernel (LibTorch's Kineto profiler; kernels inside CUDA graphs
-// are recorded as well), the `top` most expensive first, with their share of all kernel time.
-void profile_kernels(RolloutEngine& engine, const std::vector<Request>& requests, int top) {
-  namespace prof = torch::autograd::profiler;
-  using torch::profiler::impl::ActivityType;
-  const prof::ProfilerConfig config(prof::ProfilerState::KINETO);
-  const std::set<ActivityType> activities = {ActivityType::CPU, ActivityType::CUDA};
-  prof::prepareProfiler(config, activities);
-  prof::enableProfiler(config, activities);
-  engine.run(requests);
-  const std::unique_ptr<prof::ProfilerResult> result = prof::disableProfiler();
-  std::map<std::string, std::pair<double, int64_t>> by_name;  // name -> (us, launches)
-  double total = 0;
-  for (const auto& e : result->events()) {
-    if (e.deviceType() != c10::DeviceType::CUDA) continue;
-    auto& [us, count] = by_name[e.name()];
-    const double d = compat::event_duration_us(e);
-    us += d;
-    ++count;
-    total += d;
-  }
-  std::vector<std::pair<std::string, std::pair<double, int64_t>>> rows(by_name.begin(), by_name.end());
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
-  std::printf("\nkernel time of one run: %.1f ms on the device in %zu kernel names\n", total / 1e3, rows.size());
-  std::printf("| share | ms | launches | kernel |\n|---|---|---|---|\n");
-  for (int i = 0; i < top && i < static_cast<int>(rows.size()); ++i) {
-    std::string name = rows[i].first.substr(0, 110);
-    std::replace(name.begin(), name.end(), '|', '/');
-    std::printf("| %.1f%% | %.1f | %lld | %s |\n", 100.0 * rows[i].second.first / std::max(total, 1.0),
-                rows[i].second.first / 1e3, static_cast<long long>(rows[i].second.second), name.c_str());
-  }
-  std::fflush(stdout);
 }
 
 int run(int argc, char** argv) {
@@ -154,7 +107,7 @@ int run(int argc, char** argv) {
   const ModelConfig config = ModelConfig::load(shape);
   const at::TensorOptions options = at::TensorOptions().dtype(dtype == "bfloat16" ? at::kBFloat16 : at::kFloat).device(at::Device(device));
   Transformer model(config, options);
-  init_on_device(model, 1);
+  bench::init_on_device(model, 1);
   double weight_bytes = 0;
   for (const auto& [name, p] : model.parameters()) weight_bytes += static_cast<double>(p.numel()) * p.element_size();
   std::printf("shape %s: %.1fM parameters, %s on %s, CUDA graphs %s, sync every %lld steps\n", shape.c_str(),
@@ -197,7 +150,7 @@ int run(int argc, char** argv) {
                   static_cast<long long>(s.graphs));
       std::fflush(stdout);
       if (gap_sequences > 0) logprob_gap(model, requests, out, gap_sequences);
-      if (profile_top > 0) profile_kernels(engine, requests, static_cast<int>(profile_top));
+      if (profile_top > 0) bench::profile_kernels([&] { engine.run(requests); }, static_cast<int>(profile_top), "one run");
     }
   }
   return 0;

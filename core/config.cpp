@@ -251,6 +251,10 @@ void validate_train(const Check& check, const std::string& s, const TrainSection
   check(t.micro_batch_size >= 1, s + ".micro_batch_size", "must be >= 1, got ", t.micro_batch_size);
   check.related(t.batch_size % t.micro_batch_size == 0, s + ".micro_batch_size", s + ".batch_size",
                 "(", t.micro_batch_size, ") must divide ", s, ".batch_size (", t.batch_size, ")");
+  check(t.micro_batch_tokens >= 0, s + ".micro_batch_tokens", "must be >= 0 (0 = by micro_batch_size), got ",
+        t.micro_batch_tokens);
+  check.related(t.micro_batch_tokens == 0 || t.packing, s + ".micro_batch_tokens", s + ".packing",
+                "needs ", s, ".packing: true");
   check(t.steps >= 0, s + ".steps", "must be >= 0, got ", t.steps);
   check.related(t.warmup_steps >= 0 && t.warmup_steps <= t.steps, s + ".warmup_steps", s + ".steps",
                 "must be in [0, ", s, ".steps], got ", t.warmup_steps);
@@ -310,6 +314,7 @@ void validate(const RunConfig& c, const Check& check) {
         g.updates_per_batch);
 
   validate_train(check, "metarm", c.metarm);
+  check(!c.metarm.packing, "metarm.packing", "is not supported (the meta RM scores whole sequences)");
   check(c.metarm.samples_per_item >= 1, "metarm.samples_per_item", "must be >= 1, got ",
         c.metarm.samples_per_item);
   check(c.metarm.holdout_fraction >= 0 && c.metarm.holdout_fraction < 1, "metarm.holdout_fraction",

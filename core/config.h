@@ -127,12 +127,20 @@ struct TrainSection {
   LrSchedule lr_schedule = LrSchedule::constant;
   double weight_decay = 0.0;
   double grad_clip = 1.0;  // 0: off
+  // Micro-batches without padding: each one's sequences back to back in one row, attention kept
+  // within each sequence (trainer/stages/batch.h). Same losses and gradients as padded, up to rounding.
+  bool packing = false;
+  // With packing: micro-batches cut by input tokens, at most this many each (a longer sequence
+  // goes alone); 0: micro_batch_size sequences each, as without packing.
+  int micro_batch_tokens = 0;
 
   template <class V>
   void visit(V& v) {
     v("lr", lr);
     v("batch_size", batch_size);
     v("micro_batch_size", micro_batch_size);
+    v("packing", packing);
+    v("micro_batch_tokens", micro_batch_tokens);
     v("steps", steps);
     v("warmup_steps", warmup_steps);
     v("lr_schedule", lr_schedule);

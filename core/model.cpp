@@ -1,6 +1,7 @@
 #include "core/model.h"
 
 #include <c10/core/GradMode.h>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <tuple>
@@ -187,12 +188,27 @@ at::Tensor repeat_kv(const at::Tensor& x, int64_t rep) {
   return x.unsqueeze(2).expand({s[0], s[1], rep, s[2], s[3]}).reshape({s[0], s[1] * rep, s[2], s[3]});
 }
 
+// Causal attention without a mask tensor, so fused kernels apply. q: (B, H, T, D); k, v:
+// (B, H_kv, T, D). Packed (cu_seqlens): B = 1 and each sequence attends only to itself, through
+// the variable-length flash kernel. Returns (B, T, H * D).
+at::Tensor fused_causal(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                        const at::Tensor& cu_seqlens, int64_t max_seqlen, double scale) {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+  if (cu_seqlens.defined()) {  // (T, heads, D) rows of all sequences back to back
+    auto rows = [](const at::Tensor& x) { return x.select(0, 0).transpose(0, 1).contiguous(); };
+    return compat::flash_varlen(rows(q), rows(k), rows(v), cu_seqlens, max_seqlen, scale).reshape({B, T, H * D});
+  }
+  return compat::sdpa_causal(q, k, v, scale).transpose(1, 2).reshape({B, T, H * D});
+}
+
 }  // namespace
 
 struct Transformer::Pass {
   at::Tensor positions;                // (B, T) int64
   at::Tensor cos, sin;                 // rotary tables (B, 1, T, D), the sine's first half negated
-  at::Tensor full_mask, sliding_mask;  // (B, 1, T, S) bool
+  at::Tensor full_mask, sliding_mask;  // (B, 1, T, S) bool; undefined: fused causal attention, no mask
+  at::Tensor cu_seqlens;               // packed sequences (ForwardOptions::cu_seqlens)
+  int64_t max_seqlen = 0;
   AttentionCache* cache = nullptr;
   const at::Tensor& mask(const Layer& l) const { return l.sliding ? sliding_mask : full_mask; }
 };
@@ -212,14 +228,15 @@ at::Tensor Transformer::attention(const Layer& l, int64_t index, const at::Tenso
   q = q * p.cos + swap_halves(q) * p.sin;  // sin: first half negated (hidden())
   k = k * p.cos + swap_halves(k) * p.sin;
   if (p.cache) std::tie(k, v) = p.cache->store(index, k, v);
+  const double scale = config_.attn_scale();
   const at::Tensor& mask = p.mask(l);
+  if (!mask.defined()) return linear(fused_causal(q, k, v, p.cu_seqlens, p.max_seqlen, scale), l.o_w, l.o_b);
   // One query per row (decoding): the query heads sharing a KV head become that head's query
   // axis, (B, H_kv, rep, D), so keys and values are read once instead of copied rep times.
   const int64_t rep = H / Hkv;
   const bool fold = T == 1 && rep > 1;
   if (fold) q = q.reshape({B, Hkv, rep, D});
   const int64_t kv_rep = fold ? 1 : rep;
-  const double scale = config_.attn_scale();
   at::Tensor out;
   if (config_.attn_logit_softcapping == 0.0 && compat::kHasSdpa) {
     out = compat::sdpa(q, repeat_kv(k, kv_rep), repeat_kv(v, kv_rep), mask, scale);
@@ -296,6 +313,16 @@ at::Tensor Transformer::decode_mlp(const Layer& l, const at::Tensor& x) const {
   return linear(decode_kernels::glu(gate, up, config_), l.down_w, l.down_b);
 }
 
+bool Transformer::fused_attention(const ForwardOptions& opt, at::Device device) const {
+  const bool sliding = std::find(config_.sliding_layers.begin(), config_.sliding_layers.end(), true) !=
+                       config_.sliding_layers.end();
+  if (opt.cache || opt.valid.defined() || config_.attn_logit_softcapping != 0.0 || sliding) return false;
+  if (!opt.cu_seqlens.defined()) return compat::kHasSdpa;
+  const at::ScalarType dtype = options_.dtype().toScalarType();
+  return compat::kHasFlashVarlen && device.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
+         config_.head_dim % 8 == 0 && config_.head_dim <= 256;
+}
+
 at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt) const {
   SPCT_CHECK(ids.dim() == 2, "model input must be (batch, tokens), got ", ids.sizes());
   const int64_t B = ids.size(0), T = ids.size(1);
@@ -326,15 +353,30 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
     return out;
   }
 
+  const bool packed = opt.cu_seqlens.defined();
+  SPCT_CHECK(!packed || (B == 1 && !cache && !opt.valid.defined()),
+             "ForwardOptions: packed sequences need ids of shape (1, N), no KV cache and no valid mask");
+  pass.cu_seqlens = opt.cu_seqlens;
+  pass.max_seqlen = opt.max_seqlen;
   // Masks (B, 1, T, S), true = attend: causal, not padding, and always the token itself (so a
   // padding query never has an empty row; no real query ever sees a padding key).
   // In the per-row layout every column below a row's length holds a real token: causal is enough.
-  at::Tensor q_slot = per_row ? window.row_length.view({B, 1, 1, 1}) : at::arange(past, S, long_opts).view({1, 1, T, 1});
-  at::Tensor k_slot = at::arange(0, S, long_opts).view({1, 1, 1, S});
-  at::Tensor causal = k_slot <= q_slot;
-  pass.full_mask = per_row ? causal : causal.logical_and(window.key_valid.view({B, 1, 1, S})).logical_or(k_slot == q_slot);
-  if (config_.sliding_window > 0)
-    pass.sliding_mask = pass.full_mask.logical_and(q_slot - k_slot < config_.sliding_window);
+  // Packed: causal within each sequence. Fused attention needs no mask tensor at all.
+  if (!fused_attention(opt, dev)) {
+    at::Tensor q_slot = per_row ? window.row_length.view({B, 1, 1, 1}) : at::arange(past, S, long_opts).view({1, 1, T, 1});
+    at::Tensor k_slot = at::arange(0, S, long_opts).view({1, 1, 1, S});
+    at::Tensor causal = k_slot <= q_slot;
+    pass.full_mask =
+        per_row ? causal : causal.logical_and(window.key_valid.view({B, 1, 1, S})).logical_or(k_slot == q_slot);
+    if (packed) {  // sequence index of each token: how many sequence starts (after the first) precede it
+      const int64_t n = opt.cu_seqlens.size(0) - 1;
+      const at::Tensor starts = opt.cu_seqlens.to(dev, at::kLong).narrow(0, 1, n - 1).view({1, n - 1});
+      const at::Tensor seq = (at::arange(0, T, long_opts).view({T, 1}) >= starts).sum(1);
+      pass.full_mask = pass.full_mask.logical_and(seq.view({1, 1, T, 1}) == seq.view({1, 1, 1, T}));
+    }
+    if (config_.sliding_window > 0)
+      pass.sliding_mask = pass.full_mask.logical_and(q_slot - k_slot < config_.sliding_window);
+  }
 
   // Rotary tables from positions, computed in float32, applied in the model's dtype.
   at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_.view({1, 1, -1});  // (B, T, D/2)

@@ -26,9 +26,15 @@ struct ForwardOptions {
   at::Tensor positions;  // (B, T) int64 rotary positions; default: cache length + 0..T-1
   at::Tensor valid;      // (B, T) bool, false marks padding; default: all true
   AttentionCache* cache = nullptr;  // when set, K/V are written through it and attention reads what it returns
+  // Packed sequences (trainer/stages/batch.h, make_packed_batch): ids is (1, N) holding several
+  // sequences back to back, sequence i at [cu_seqlens[i], cu_seqlens[i + 1]); a token attends
+  // only to earlier tokens of its own sequence. cu_seqlens: (n + 1) int32 on the model's device;
+  // max_seqlen: the longest sequence. Pass positions restarting per sequence; not with cache or valid.
+  at::Tensor cu_seqlens;
+  int64_t max_seqlen = 0;
   // When set, each transformer block runs as run_block(block, h, params): block(h) is the
   // layer's forward (it holds no reference to this call's locals), params the layer's weights.
-  // Training sets it to recompute blocks in backward (trainer/activation_checkpoint.h); it
+  // Training sets it to recompute blocks in backward (trainer/loss/activation_checkpoint.h); it
   // cannot be combined with a cache.
   std::function<at::Tensor(const std::function<at::Tensor(const at::Tensor&)>& block, const at::Tensor& h,
                            const std::vector<at::Tensor>& params)>
@@ -74,6 +80,9 @@ class Transformer {
   };
   struct Pass;  // what every layer of one forward shares (model.cpp)
   void bind();
+  // Whether attention runs as fused causal kernels (no mask tensor): no padding, cache, soft-cap
+  // or sliding window; packed sequences also need the CUDA variable-length flash kernel.
+  bool fused_attention(const ForwardOptions& opt, at::Device device) const;
   at::Tensor norm(const at::Tensor& x, const at::Tensor& w) const;
   at::Tensor attention(const Layer& layer, int64_t index, const at::Tensor& x, const Pass& pass) const;
   at::Tensor mlp(const Layer& layer, const at::Tensor& x) const;

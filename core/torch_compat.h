@@ -9,6 +9,7 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #define SPCT_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -42,6 +43,64 @@ inline at::Tensor sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tenso
 #else
   (void)q; (void)k; (void)v; (void)mask; (void)scale;
   TORCH_CHECK(false, "scaled_dot_product_attention needs LibTorch >= 2.1");
+#endif
+}
+
+// Causal softmax(q k^T * scale) v without a mask tensor, so flash kernels apply. q: (B, H, T, D);
+// k and v: (B, H_kv, T, D) with H a multiple of H_kv (grouped-query attention).
+inline at::Tensor sdpa_causal(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale) {
+#if SPCT_TORCH_AT_LEAST(2, 5)
+  return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true, scale,
+                                          /*enable_gqa=*/q.size(1) != k.size(1));
+#else
+  (void)q; (void)k; (void)v; (void)scale;
+  TORCH_CHECK(false, "causal scaled_dot_product_attention with grouped-query heads needs LibTorch >= 2.5");
+#endif
+}
+
+// Variable-length causal flash attention (CUDA, bf16/fp16, differentiable through ATen's own
+// derivative of _flash_attention_forward). q: (N, H, D), k and v: (N, H_kv, D), sequence i at rows
+// [cu_seqlens[i], cu_seqlens[i + 1]) (int32, on the device); returns (N, H, D).
+#if defined(SPCT_WITH_CUDA) && SPCT_TORCH_AT_LEAST(2, 5)
+constexpr bool kHasFlashVarlen = true;
+#else
+constexpr bool kHasFlashVarlen = false;
+#endif
+inline at::Tensor flash_varlen(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                               const at::Tensor& cu_seqlens, int64_t max_seqlen, double scale) {
+#if defined(SPCT_WITH_CUDA) && SPCT_TORCH_AT_LEAST(2, 5)
+  return std::get<0>(at::_flash_attention_forward(q, k, v, cu_seqlens, cu_seqlens, max_seqlen, max_seqlen,
+                                                  /*dropout_p=*/0.0, /*is_causal=*/true,
+                                                  /*return_debug_mask=*/false, scale));
+#else
+  (void)q; (void)k; (void)v; (void)cu_seqlens; (void)max_seqlen; (void)scale;
+  TORCH_CHECK(false, "variable-length flash attention needs a CUDA LibTorch >= 2.5");
+#endif
+}
+
+// One call of ATen's multi-tensor fused AdamW (CUDA): float32 params (the masters, or float32
+// parameters themselves), float32 grads and moments, then `rounded` (bf16/fp16 parameters) set
+// from `masters` (their float32 masters, in the same order).
+struct AdamWGroup {
+  std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs, rounded, masters;
+};
+#if SPCT_TORCH_AT_LEAST(2, 5)
+constexpr bool kHasFusedAdamW = true;
+#else
+constexpr bool kHasFusedAdamW = false;
+#endif
+// step: a () float32 tensor on the device holding the step count (1 on the first update), read
+// by the kernel for the bias corrections. Decoupled weight decay, as trainer/optim/optimizer.h's loop.
+inline void fused_adamw(AdamWGroup& g, const at::Tensor& step, double lr, double beta1, double beta2,
+                        double weight_decay, double eps) {
+#if SPCT_TORCH_AT_LEAST(2, 5)
+  const std::vector<at::Tensor> steps(g.params.size(), step);
+  at::_fused_adamw_(g.params, g.grads, g.exp_avgs, g.exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, lr, beta1, beta2,
+                    weight_decay, eps, /*amsgrad=*/false, /*maximize=*/false);
+  if (!g.rounded.empty()) at::_foreach_copy_(g.rounded, g.masters);
+#else
+  (void)g; (void)step; (void)lr; (void)beta1; (void)beta2; (void)weight_decay; (void)eps;
+  TORCH_CHECK(false, "fused AdamW needs LibTorch >= 2.5");
 #endif
 }
 

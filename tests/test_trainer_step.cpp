@@ -185,6 +185,37 @@ TEST(ChunkedLogprobsMemory, GradientFlowsThroughTheRecomputingNode) {
   EXPECT_FALSE(chunked_logprobs(rows, hidden, head, targets, 8, false).logprobs.requires_grad());
 }
 
+// linear_logprobs (token_logprobs' path for a plain linear head on the GPU) against autograd
+// through the whole log_softmax, in float64: values, entropy and both gradients, for chunks that
+// split the tokens unevenly and with a sampling temperature.
+TEST(LinearLogprobs, ValuesAndGradientsEqualAutogradInFloat64) {
+  at::Generator gen = compat::cpu_generator(9);
+  const auto f64 = at::TensorOptions().dtype(at::kDouble);
+  const at::Tensor hidden0 = at::randn({13, 8}, gen, f64), weight0 = at::randn({37, 8}, gen, f64);
+  const at::Tensor targets = at::randint(37, {13}, gen, at::TensorOptions().dtype(at::kLong));
+  const at::Tensor upstream = at::randn({13}, gen, f64);
+  for (double tau : {1.0, 0.7}) {
+    for (int64_t chunk : {1, 4, 13, 100}) {
+      at::Tensor h_ref = hidden0.clone().requires_grad_(true), w_ref = weight0.clone().requires_grad_(true);
+      const at::Tensor logp = at::log_softmax(at::linear(h_ref, w_ref) / tau, -1);
+      const at::Tensor lp_ref = logp.gather(1, targets.unsqueeze(1)).squeeze(1);
+      const at::Tensor ent_ref = -(logp.exp() * logp).sum(1).detach();
+      (lp_ref * upstream).sum().backward();
+      at::Tensor h = hidden0.clone().requires_grad_(true), w = weight0.clone().requires_grad_(true);
+      const ChunkedLogprobs got = linear_logprobs(h, w, targets, chunk, tau, true);
+      (got.logprobs * upstream).sum().backward();
+      const std::string where = "tau " + std::to_string(tau) + " chunk " + std::to_string(chunk);
+      EXPECT_TRUE(at::allclose(got.logprobs, lp_ref, 1e-12, 1e-12)) << where;
+      EXPECT_TRUE(at::allclose(got.entropy, ent_ref, 1e-12, 1e-12)) << where;
+      EXPECT_FALSE(got.entropy.requires_grad());
+      EXPECT_TRUE(at::allclose(h.grad(), h_ref.grad(), 1e-12, 1e-12)) << where << (h.grad() - h_ref.grad()).abs().max();
+      EXPECT_TRUE(at::allclose(w.grad(), w_ref.grad(), 1e-12, 1e-12)) << where << (w.grad() - w_ref.grad()).abs().max();
+    }
+  }
+  at::NoGradGuard no_grad;  // without grad: the same values, no graph
+  EXPECT_FALSE(linear_logprobs(hidden0, weight0, targets, 4, 1.0, false).logprobs.requires_grad());
+}
+
 // ---- ZeRO-1 bookkeeping ----------------------------------------------------------------------
 
 TEST(Zero, OwnersBalanceWholeParameters) {

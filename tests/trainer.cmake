@@ -11,7 +11,7 @@ add_dependencies(test_trainer spct)
 set_target_properties(test_trainer PROPERTIES ENABLE_EXPORTS ON)
 gtest_discover_tests(test_trainer TEST_FILTER "*TrainerResume*:TrainerKill.*"
                      PROPERTIES LABELS checkpoint TIMEOUT 300 DISCOVERY_TIMEOUT 120)
-gtest_discover_tests(test_trainer TEST_FILTER "TrainerPipeline.*:TrainerMetaRm.*:TrainerNonFinite.StopsByDefaultSkipsWhenConfigured"
+gtest_discover_tests(test_trainer TEST_FILTER "TrainerPipeline.*:TrainerMetaRm.*:TrainerNonFinite.StopsByDefaultSkipsWhenConfigured:Stages/TrainerPacking.*"
                      PROPERTIES LABELS unit TIMEOUT 300 DISCOVERY_TIMEOUT 120)
 
 # mpirun from the test: CI runs as root on a small machine without a network (see dist.cmake).
@@ -36,3 +36,8 @@ endif()
 # In process: activation checkpointing, the chunked log-prob backward, ZeRO-1 re-sharding and
 # non-finite steps (tests/test_trainer_step.cpp).
 spct_add_test(test_trainer_step unit test_trainer_step.cpp)
+# Sequence packing: packed == padded log-probs, losses, gradients and SFT steps (tests/test_packing.cpp).
+spct_add_test(test_packing unit test_packing.cpp)
+# CUDA-only training paths (fused AdamW, packed flash attention, mask-free causal attention)
+# against their references; label cuda, every test skips without a GPU (tests/test_train_cuda.cpp).
+spct_add_test(test_train_cuda cuda test_train_cuda.cpp)

@@ -23,4 +23,14 @@ struct ChunkedLogprobs {
 ChunkedLogprobs chunked_logprobs(const LogprobRows& rows, const at::Tensor& hidden, const at::Tensor& head,
                                  const at::Tensor& targets, int64_t chunk_tokens, bool with_entropy);
 
+// The same for a plain linear LM head, logits = hidden weight^T / temperature (no soft-capping),
+// with a hand-written backward instead of differentiating a recomputation: the forward keeps one
+// log-sum-exp per token; the backward recomputes each chunk's logits in the weight's dtype and
+// forms d logits = g (onehot(target) - softmax) in float32 in place (a few passes over the
+// chunk where autograd's graph takes about twice as many). Differentiable in hidden and weight.
+// hidden: (N, H); weight: (V, H); targets: (N) int64 -> (N) float32 (float64 for float64
+// inputs; entropy: no grad).
+ChunkedLogprobs linear_logprobs(const at::Tensor& hidden, const at::Tensor& weight, const at::Tensor& targets,
+                                int64_t chunk_tokens, double temperature, bool with_entropy);
+
 }  // namespace spct

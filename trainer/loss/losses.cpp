@@ -68,6 +68,13 @@ TokenLogprobs chunked_logprobs(const Transformer& model, const at::Tensor& hidde
   SPCT_CHECK(targets.scalar_type() == at::kLong, "losses: targets must be int64, got ", targets.scalar_type());
   SPCT_CHECK(temperature > 0.0, "losses: temperature must be > 0, got ", temperature);
   const int64_t B = hidden.size(0), T = hidden.size(1), N = B * T;
+  const ModelConfig& config = model.config();
+  if (hidden.is_cuda() && config.final_logit_softcapping == 0.0 && config.num_labels == 0) {
+    // A plain linear head on the GPU: the hand-written backward (fewer passes over the logits).
+    const ChunkedLogprobs l = linear_logprobs(hidden.reshape({N, hidden.size(2)}), head_weight(model),
+                                              targets.reshape({N}), chunk_tokens, temperature, with_entropy);
+    return {l.logprobs.view({B, T}), with_entropy ? l.entropy.view({B, T}) : at::Tensor()};
+  }
   const Transformer* m = &model;
   // (n, V) in the model's dtype (soft-cap included), then float32 log_softmax: one chunk at a time.
   const LogprobRows rows = [m, temperature](const at::Tensor& h) { return log_softmax_f32(m->logits(h), temperature); };
@@ -109,11 +116,15 @@ int64_t loss_normalizer(const at::Tensor& mask, LossAgg agg) {
   return mask.any(1).sum().item<int64_t>();
 }
 
-LossSum sft_loss_sum(const at::Tensor& logprobs, const at::Tensor& mask) {
+at::Tensor sft_token_loss_sum(const at::Tensor& logprobs, const at::Tensor& mask) {
   check_mask(mask, logprobs, "logprobs");
-  LossSum out;
   // masked_fill, not a product: a -inf log-prob on a masked token must not become NaN.
-  out.sum = -logprobs.to(at::kFloat).masked_fill(mask.logical_not(), 0.0).sum();
+  return -logprobs.to(at::kFloat).masked_fill(mask.logical_not(), 0.0).sum();
+}
+
+LossSum sft_loss_sum(const at::Tensor& logprobs, const at::Tensor& mask) {
+  LossSum out;
+  out.sum = sft_token_loss_sum(logprobs, mask);
   out.normalizer = mask.sum().item<int64_t>();
   return out;
 }
@@ -230,22 +241,32 @@ GrpoLoss grpo_loss_sum(const at::Tensor& logprobs, const at::Tensor& old_logprob
   const at::Tensor m = mask.to(at::kDouble);
   const at::Tensor r = ratio.detach().to(at::kDouble) * m;
   const at::Tensor zero = at::zeros({}, m.options());
-  const at::Tensor stats =
+  out.stats =
       at::stack({(pg.detach().to(at::kDouble) * m).sum(), kl.defined() ? (kl.detach().to(at::kDouble) * m).sum() : zero,
                  r.sum(), r.max(), (adv.lt(0) & ratio.lt(lo) & mask).sum().to(at::kDouble),
                  (adv.gt(0) & ratio.gt(hi) & mask).sum().to(at::kDouble), m.sum(),
-                 tokens_per_seq.gt(0).sum().to(at::kDouble)})
-          .cpu();
-  const double* s = stats.data_ptr<double>();
-  out.metrics.pg_sum = s[0];
-  out.metrics.kl_sum = s[1];
-  out.metrics.ratio_sum = s[2];
-  out.metrics.ratio_max = s[3];
-  out.metrics.clipped_low = static_cast<int64_t>(s[4]);
-  out.metrics.clipped_high = static_cast<int64_t>(s[5]);
-  out.metrics.tokens = static_cast<int64_t>(s[6]);
-  out.loss.normalizer = static_cast<int64_t>(options.loss_agg == LossAgg::token_mean ? s[6] : s[7]);
+                 tokens_per_seq.gt(0).sum().to(at::kDouble)});
+  if (!options.read_metrics) return out;
+  const at::Tensor s = out.stats.cpu();
+  out.metrics = grpo_metrics(s);
+  out.loss.normalizer = static_cast<int64_t>(s[options.loss_agg == LossAgg::token_mean ? 6 : 7].item<double>());
   return out;
+}
+
+GrpoMetrics grpo_metrics(const at::Tensor& stats) {
+  SPCT_CHECK(stats.numel() == 8 && stats.scalar_type() == at::kDouble && stats.device().is_cpu(),
+             "grpo_metrics: expected the 8 float64 host values of GrpoLoss::stats");
+  const at::Tensor c = stats.contiguous();
+  const double* s = c.data_ptr<double>();
+  GrpoMetrics m;
+  m.pg_sum = s[0];
+  m.kl_sum = s[1];
+  m.ratio_sum = s[2];
+  m.ratio_max = s[3];
+  m.clipped_low = static_cast<int64_t>(s[4]);
+  m.clipped_high = static_cast<int64_t>(s[5]);
+  m.tokens = static_cast<int64_t>(s[6]);
+  return m;
 }
 
 LossSum bce_loss_sum(const at::Tensor& logits, const at::Tensor& labels) {

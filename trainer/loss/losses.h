@@ -59,6 +59,9 @@ int64_t loss_normalizer(const at::Tensor& mask, LossAgg agg);
 // Token-level cross-entropy over the tokens where mask is true (the trajectory; the prompt and
 // padding are false). logprobs: (B, T) float32; mask: (B, T) bool. normalizer = token count.
 LossSum sft_loss_sum(const at::Tensor& logprobs, const at::Tensor& mask);
+// sft_loss_sum's sum alone: no normalizer, so no wait for the device (a trainer that knows its
+// global token count already).
+at::Tensor sft_token_loss_sum(const at::Tensor& logprobs, const at::Tensor& mask);
 inline at::Tensor sft_loss(const at::Tensor& logprobs, const at::Tensor& mask) {
   return sft_loss_sum(logprobs, mask).mean();
 }
@@ -83,6 +86,9 @@ struct GrpoLossOptions {
   double clip_eps_low = 0.2;   // ratio clipped to [1 - clip_eps_low, 1 + clip_eps_high]
   double clip_eps_high = 0.2;  // > clip_eps_low: "clip-higher"
   LossAgg loss_agg = LossAgg::token_mean;
+  // Fill GrpoLoss::metrics and the normalizer (waits for the device); false: only
+  // GrpoLoss::stats, read later through grpo_metrics.
+  bool read_metrics = true;
 };
 // From the stage config (clip_eps_high already resolved to clip_eps at load when 0).
 GrpoLossOptions grpo_loss_options(const GrpoSection& config);
@@ -106,7 +112,10 @@ struct GrpoMetrics {
 struct GrpoLoss {
   LossSum loss;  // per token: pg + beta * kl, aggregated by options.loss_agg
   GrpoMetrics metrics;
+  at::Tensor stats;  // (8) float64 on the device: what metrics and the normalizer are read from
 };
+// The metrics of one GrpoLoss::stats (a host tensor), as grpo_loss_sum fills them.
+GrpoMetrics grpo_metrics(const at::Tensor& stats);
 // logprobs: (B, T) float32 of the policy being trained (with grad); old_logprobs: (B, T) of the
 // policy that sampled; ref_logprobs: (B, T) of the frozen reference (ignored when beta == 0);
 // advantages: (B); mask: (B, T) bool, true on response tokens. Values at masked positions are

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/torch_compat.h"
 
 namespace spct {
 namespace {
@@ -42,6 +43,9 @@ AdamW::AdamW(const NamedTensors& params, AdamWOptions options) : options_(option
     slot.decay = options.weight_decay > 0.0 && (options.decay_1d || param.dim() > 1);
     slots_.push_back(std::move(slot));
   }
+  on_one_cuda_device_ = !slots_.empty();
+  for (const Slot& s : slots_)
+    on_one_cuda_device_ = on_one_cuda_device_ && s.param.is_cuda() && s.param.device() == slots_[0].param.device();
 }
 
 bool AdamW::decays(const std::string& name) const {
@@ -57,9 +61,13 @@ void AdamW::step(double lr) {
   const double bc2 = 1.0 - std::pow(options_.beta2, double(step_));
   for (Slot& s : slots_) {
     const at::Tensor& g = s.param.grad();
+    SPCT_CHECK(!g.defined() || g.sizes() == s.param.sizes(), "AdamW: grad of '", s.name, "' has shape ",
+               shape_str(g.sizes()), ", param ", shape_str(s.param.sizes()));
+  }
+  if (compat::kHasFusedAdamW && options_.fused && on_one_cuda_device_) return fused_step(lr);
+  for (Slot& s : slots_) {
+    const at::Tensor& g = s.param.grad();
     if (!g.defined()) continue;
-    SPCT_CHECK(g.sizes() == s.param.sizes(), "AdamW: grad of '", s.name, "' has shape ", shape_str(g.sizes()),
-               ", param ", shape_str(s.param.sizes()));
     const at::Tensor grad = g.to(at::kFloat);
     at::Tensor& w = s.master.defined() ? s.master : s.param;
     s.exp_avg.mul_(options_.beta1).add_(grad, 1.0 - options_.beta1);
@@ -68,6 +76,42 @@ void AdamW::step(double lr) {
     const at::Tensor denom = (s.exp_avg_sq.sqrt() / std::sqrt(bc2)).add_(options_.eps);
     w.addcdiv_(s.exp_avg, denom, -lr / bc1);
     if (s.master.defined()) s.param.copy_(s.master);  // round to nearest in the param's dtype
+  }
+}
+
+// The loop's update through compat::fused_adamw, in groups of like parameters (weight decay or
+// not) of bounded size, so the float32 copies of bf16 gradients stay small.
+// The kernel derives the bias corrections from the step count.
+void AdamW::fused_step(double lr) {
+  if (!step_tensor_.defined())
+    step_tensor_ = at::zeros({}, slots_[0].param.options().dtype(at::kFloat));
+  step_tensor_.fill_(static_cast<double>(step_));
+  constexpr int64_t kGroupElements = int64_t{1} << 28;  // 1 GiB of float32 gradient copies at most
+  for (bool decay : {false, true}) {
+    compat::AdamWGroup group;
+    int64_t elements = 0;
+    auto flush = [&] {
+      if (group.params.empty()) return;
+      compat::fused_adamw(group, step_tensor_, lr, options_.beta1, options_.beta2, decay ? options_.weight_decay : 0.0,
+                          options_.eps);
+      group = compat::AdamWGroup();
+      elements = 0;
+    };
+    for (Slot& s : slots_) {
+      const at::Tensor& g = s.param.grad();
+      if (!g.defined() || s.decay != decay) continue;
+      group.params.push_back(s.master.defined() ? s.master : s.param);
+      group.grads.push_back(g.to(at::kFloat));
+      group.exp_avgs.push_back(s.exp_avg);
+      group.exp_avg_sqs.push_back(s.exp_avg_sq);
+      if (s.master.defined()) {
+        group.rounded.push_back(s.param);
+        group.masters.push_back(s.master);
+      }
+      elements += s.param.numel();
+      if (elements >= kGroupElements) flush();
+    }
+    flush();
   }
 }
 

@@ -21,6 +21,10 @@ struct AdamWOptions {
   double weight_decay = 0.0;
   // Also decay 1-D parameters (norm weights, biases). Off by default, as in HF and verl.
   bool decay_1d = false;
+  // On CUDA (LibTorch >= 2.5), update all parameters with ATen's multi-tensor fused AdamW kernel
+  // (the same formula, a few launches instead of several per parameter). The CPU always runs
+  // the per-parameter loop.
+  bool fused = true;
 };
 
 class AdamW {
@@ -54,9 +58,13 @@ class AdamW {
     at::Tensor exp_avg_sq;  // float32, param's shape
     bool decay = false;
   };
+  void fused_step(double lr);
+
   AdamWOptions options_;
   std::vector<Slot> slots_;
   int64_t step_ = 0;
+  bool on_one_cuda_device_ = false;  // fused_step can take every parameter
+  at::Tensor step_tensor_;  // fused_step: the step count as the kernel reads it (float32, device)
 };
 
 // Drops every parameter's .grad() (the next backward allocates fresh ones).

@@ -40,8 +40,60 @@ TokenBatch make_batch(const std::vector<const Example*>& examples, int64_t max_l
   auto to_bool = [&](const std::vector<uint8_t>& v) {
     return at::tensor(std::vector<int64_t>(v.begin(), v.end()), at::kLong).view({B, T}).to(device).to(at::kBool);
   };
+  const bool padded = std::find(valid.begin(), valid.end(), 0) != valid.end();
   return {at::tensor(ids, at::kLong).view({B, T}).to(device), at::tensor(targets, at::kLong).view({B, T}).to(device),
-          to_bool(mask), to_bool(valid)};
+          to_bool(mask), to_bool(valid), padded};
+}
+
+at::Tensor PackedBatch::unpack(const at::Tensor& packed) const {
+  const at::Tensor flat = packed.reshape({-1});
+  return at::zeros({mask.numel()}, flat.options()).index_copy(0, index, flat).view(mask.sizes());
+}
+
+PackedBatch make_packed_batch(const std::vector<const Example*>& examples, int64_t max_len, at::Device device,
+                              bool completion_only) {
+  // The padded batch on the host gives the tokens and the mask; packing keeps its real positions.
+  const TokenBatch padded = make_batch(examples, max_len, at::kCPU, completion_only);
+  const int64_t B = padded.ids.size(0), T = padded.ids.size(1);
+  std::vector<int64_t> index, positions;
+  std::vector<int32_t> cu{0};
+  PackedBatch p;
+  const at::Tensor valid = padded.valid.to(at::kLong);
+  const int64_t* v = valid.data_ptr<int64_t>();
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t len = 0;
+    while (len < T && v[b * T + len]) ++len;  // make_batch's real positions are a prefix of the row
+    for (int64_t t = 0; t < len; ++t) {
+      index.push_back(b * T + t);
+      positions.push_back(t);
+    }
+    cu.push_back(static_cast<int32_t>(index.size()));
+    p.max_seqlen = std::max(p.max_seqlen, len);
+  }
+  const int64_t N = static_cast<int64_t>(index.size());
+  const at::Tensor idx = at::tensor(index, at::kLong);
+  p.ids = padded.ids.reshape({-1}).index_select(0, idx).view({1, N}).to(device);
+  p.targets = padded.targets.reshape({-1}).index_select(0, idx).view({1, N}).to(device);
+  p.positions = at::tensor(positions, at::kLong).view({1, N}).to(device);
+  p.cu_seqlens = at::tensor(cu, at::kInt).to(device);
+  p.mask = padded.mask.to(device);
+  p.index = idx.to(device);
+  return p;
+}
+
+std::vector<std::vector<int64_t>> split_by_tokens(const std::vector<int64_t>& tokens, int64_t budget) {
+  SPCT_CHECK(budget > 0, "split_by_tokens: the token budget must be > 0, got ", budget);
+  std::vector<std::vector<int64_t>> groups;
+  int64_t used = 0;
+  for (int64_t i = 0; i < static_cast<int64_t>(tokens.size()); ++i) {
+    if (groups.empty() || used + tokens[i] > budget) {
+      groups.emplace_back();
+      used = 0;
+    }
+    groups.back().push_back(i);
+    used += tokens[i];
+  }
+  return groups;
 }
 
 }  // namespace spct

@@ -1,6 +1,7 @@
 #include "trainer/stages/grpo.h"
 
 #include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,8 +17,6 @@
 
 namespace spct {
 namespace {
-
-constexpr int64_t kLogprobChunk = 2048;
 
 // Wall time of the phases of a step (time/rollout, time/ref, time/train in the metrics), each
 // ended after the device finished its queued work, so GPU time lands in the phase that queued it.
@@ -37,11 +36,23 @@ class PhaseClock {
   std::chrono::steady_clock::time_point last_;
 };
 
-// Per-token log-probs of `targets` under `model` at the sampling temperature: (B, T) float32.
-at::Tensor batch_logprobs(const Transformer& model, const TokenBatch& b, double temperature,
-                          const ForwardOptions& options) {
-  at::Tensor hidden = model.hidden(b.ids, options);
-  return token_logprobs(model, hidden, b.targets, kLogprobChunk, temperature > 0 ? temperature : 1.0);
+// This rank's micro-batches of the step's sequences as (first, count): micro_batch_size
+// sequences each, or, with packing and micro_batch_tokens, consecutive runs of at most that many
+// input tokens. The loss normalizer is summed over all of them first, so the cut changes nothing.
+std::vector<std::pair<int64_t, int64_t>> grpo_micro_batches(const std::vector<Example>& seqs, const GrpoSection& g,
+                                                            int64_t max_len) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  const int64_t n = static_cast<int64_t>(seqs.size());
+  if (!g.packing || g.micro_batch_tokens == 0) {
+    for (int64_t start = 0; start < n; start += g.micro_batch_size)
+      out.emplace_back(start, std::min<int64_t>(g.micro_batch_size, n - start));
+    return out;
+  }
+  std::vector<int64_t> tokens;
+  for (const Example& e : seqs) tokens.push_back(std::min(e.length(), max_len) - 1);
+  for (const auto& group : split_by_tokens(tokens, g.micro_batch_tokens))
+    out.emplace_back(group.front(), static_cast<int64_t>(group.size()));
+  return out;
 }
 
 }  // namespace
@@ -93,7 +104,7 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
   shard.set_cursor(trainer.data_cursor);
   const GrpoLossOptions loss_options = grpo_loss_options(g);
   rewards::JudgeOptions judge = stage_judge_options(config, g.principle_mode);
-  const double temperature = judge.temperature;
+  const double sampling_temperature = judge.temperature > 0 ? judge.temperature : 1.0;
   const int64_t max_len = config.data.max_prompt_tokens + judge.max_new_tokens + 1;
   const auto device = policy.options().device();
   GrpoStats stats;
@@ -129,52 +140,59 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
 
     const double rollout_s = clock.lap();
 
-    // 3. Old-policy and reference log-probs (no grad), one micro-batch at a time.
-    std::vector<TokenBatch> batches;
+    // 3. Micro-batches (by sequences, or by tokens when packed), then the old-policy and
+    // reference log-probs of each: no autograd state at all (inference mode).
+    std::vector<MicroBatch> batches;
     std::vector<at::Tensor> old_lp, ref_lp, advs;
     int64_t local_norm = 0, train_tokens = 0;  // train_tokens: positions run through the model
-    {
-      c10::NoGradGuard no_grad;
-      for (int64_t start = 0; start < local_seqs; start += g.micro_batch_size) {
-        std::vector<const Example*> part;
-        for (int64_t s = start; s < start + g.micro_batch_size; ++s) part.push_back(&seqs[s]);
-        TokenBatch b = make_batch(part, max_len, device);
-        at::Tensor keep = adv.zero_variance.narrow(0, start, g.micro_batch_size).logical_not().to(device);
-        if (g.drop_zero_variance) b.mask = b.mask.logical_and(keep.unsqueeze(1));
-        old_lp.push_back(batch_logprobs(policy, b, temperature, {at::Tensor(), b.valid}));
-        ref_lp.push_back(g.beta > 0 ? batch_logprobs(reference, b, temperature, {at::Tensor(), b.valid}) : old_lp.back());
-        advs.push_back(adv.advantages.narrow(0, start, g.micro_batch_size).to(device));
-        local_norm += loss_normalizer(b.mask, loss_options.loss_agg);
-        train_tokens += b.ids.numel();
-        batches.push_back(std::move(b));
+    for (const auto& [start, count] : grpo_micro_batches(seqs, g, max_len)) {
+      std::vector<const Example*> part;
+      for (int64_t s = start; s < start + count; ++s) part.push_back(&seqs[s]);
+      MicroBatch b = trainer.micro_batch(part, max_len, true);
+      at::Tensor& mask = b.packed ? b.tokens.mask : b.rows.mask;
+      if (g.drop_zero_variance)
+        mask = mask.logical_and(adv.zero_variance.narrow(0, start, count).logical_not().to(device).unsqueeze(1));
+      {
+        c10::InferenceMode inference;
+        old_lp.push_back(trainer.logprobs(policy, b, sampling_temperature, false, false).logprobs);
+        ref_lp.push_back(g.beta > 0 ? trainer.logprobs(reference, b, sampling_temperature, false, false).logprobs
+                                    : old_lp.back());
       }
+      advs.push_back(adv.advantages.narrow(0, start, count).to(device));
+      local_norm += loss_normalizer(mask, loss_options.loss_agg);
+      train_tokens += b.packed ? b.tokens.ids.numel() : b.rows.ids.numel();
+      batches.push_back(std::move(b));
     }
     at::Tensor norm_t = at::scalar_tensor(static_cast<double>(local_norm), at::kDouble).to(dist.device());
     dist.all_reduce_sum(norm_t);
     const double global_norm = std::max(1.0, norm_t.item<double>());
     const double ref_s = clock.lap();
 
-    // 4. updates_per_batch optimizer updates over the whole rollout batch.
-    GrpoMetrics metrics;
-    double grad_norm = 0, entropy_sum = 0;
+    // 4. updates_per_batch optimizer updates over the whole rollout batch. The metrics stay on
+    // the device until the update is done: no wait for the device inside the step.
+    std::vector<at::Tensor> loss_stats;
+    at::Tensor entropy_t = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device));
+    double grad_norm = 0;
     for (int u = 0; u < g.updates_per_batch; ++u) {
       for (size_t m = 0; m < batches.size(); ++m) {
-        const TokenBatch& b = batches[m];
-        at::Tensor logprobs;
-        if (u == 0) {  // the first pass also measures the policy's entropy on the response tokens
-          const TokenLogprobs tl = token_logprobs_and_entropy(policy, policy.hidden(b.ids, trainer.forward_options(b.valid)),
-                                                              b.targets, kLogprobChunk, temperature > 0 ? temperature : 1.0);
-          logprobs = tl.logprobs;
-          entropy_sum += tl.entropy.masked_select(b.mask).sum().item<double>();
-        } else {
-          logprobs = batch_logprobs(policy, b, temperature, trainer.forward_options(b.valid));
-        }
-        const GrpoLoss loss = grpo_loss_sum(logprobs, old_lp[m], ref_lp[m], advs[m], b.mask, loss_options);
+        const MicroBatch& b = batches[m];
+        // The first pass also measures the policy's entropy on the response tokens.
+        const TokenLogprobs tl = trainer.logprobs(policy, b, sampling_temperature, u == 0, true);
+        if (u == 0) entropy_t += tl.entropy.masked_fill(b.mask().logical_not(), 0.0).sum().to(at::kDouble);
+        GrpoLossOptions o = loss_options;
+        o.read_metrics = false;
+        const GrpoLoss loss = grpo_loss_sum(tl.logprobs, old_lp[m], ref_lp[m], advs[m], b.mask(), o);
         trainer.backward(loss.loss.sum / global_norm, m + 1 == batches.size());
-        if (u == 0) metrics += loss.metrics;
+        if (u == 0) loss_stats.push_back(loss.stats);
       }
       grad_norm = trainer.apply_gradients(/*advance=*/u + 1 == g.updates_per_batch);
     }
+    GrpoMetrics metrics;
+    if (!loss_stats.empty()) {
+      const at::Tensor all = at::stack(loss_stats).cpu();
+      for (int64_t i = 0; i < all.size(0); ++i) metrics += grpo_metrics(all[i]);
+    }
+    const double entropy_sum = entropy_t.item<double>();
 
     const double train_s = clock.lap();
 

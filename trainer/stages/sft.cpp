@@ -1,5 +1,6 @@
 #include "trainer/stages/sft.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "core/error.h"
@@ -10,10 +11,6 @@
 #include "trainer/stages/trainer.h"
 
 namespace spct {
-
-namespace {
-constexpr int64_t kLogprobChunk = 2048;  // tokens per chunk of logits in the loss
-}
 
 Example chat_example(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
                      const std::string& chat_format) {
@@ -46,6 +43,43 @@ std::vector<Example> read_chat_examples(const std::string& path, const Tokenizer
   return out;
 }
 
+std::vector<std::vector<const Example*>> sft_micro_batches(const std::vector<std::vector<const Example*>>& by_rows,
+                                                           const SftSection& train, int64_t max_len) {
+  if (!train.packing || train.micro_batch_tokens == 0) return by_rows;
+  std::vector<const Example*> all;
+  std::vector<int64_t> tokens;
+  for (const auto& micro : by_rows)
+    for (const Example* e : micro) {
+      all.push_back(e);
+      tokens.push_back(std::min(e->length(), max_len) - 1);
+    }
+  std::vector<std::vector<const Example*>> out;
+  for (const auto& group : split_by_tokens(tokens, train.micro_batch_tokens)) {
+    out.emplace_back();
+    for (int64_t i : group) out.back().push_back(all[i]);
+  }
+  return out;
+}
+
+SftStep sft_step(StageTrainer& trainer, const Transformer& model, const SftSection& train,
+                 const std::vector<std::vector<const Example*>>& micros, int64_t global_tokens, int64_t max_len) {
+  const double norm = static_cast<double>(std::max<int64_t>(global_tokens, 1));
+  SftStep out;
+  out.loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(trainer.dist().device()));
+  // Every micro-batch goes to the device before the first forward: a copy from pageable host
+  // memory waits for the device's queue, which would stall it between micro-batches.
+  std::vector<MicroBatch> batches;
+  for (const auto& micro : micros) batches.push_back(trainer.micro_batch(micro, max_len, train.completion_only_loss));
+  for (size_t m = 0; m < batches.size(); ++m) {
+    const MicroBatch& b = batches[m];
+    const at::Tensor sum = sft_token_loss_sum(trainer.logprobs(model, b, 1.0, false, true).logprobs, b.mask());
+    trainer.backward(sum / norm, m + 1 == micros.size());
+    out.loss_sum += sum.detach().to(out.loss_sum.device());
+  }
+  out.grad_norm = trainer.apply_gradients();
+  return out;
+}
+
 SftStats train_sft(const RunConfig& config, Dist& dist, Transformer& model, Stage stage, const SftSection& train,
                    const std::vector<Example>& examples, int64_t max_len) {
   SPCT_CHECK(!examples.empty(), name_of(stage), ": no training examples");
@@ -56,29 +90,22 @@ SftStats train_sft(const RunConfig& config, Dist& dist, Transformer& model, Stag
                   dist.world_size(), dist.rank());
   shard.set_cursor(trainer.data_cursor);
   SftStats stats;
-  const auto device = model.options().device();
   while (!trainer.done()) {
     // Every rank knows the whole global batch, so the token normalizer needs no communication.
     int64_t global_tokens = 0;
     for (int64_t i : shard.items_at(shard.cursor(), shard.global_batch())) global_tokens += loss_tokens(examples[i], max_len, train.completion_only_loss);
-    at::Tensor loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(dist.device()));
-    const auto micros = shard.next_step();
-    for (size_t m = 0; m < micros.size(); ++m) {
-      const auto& micro = micros[m];
-      std::vector<const Example*> batch;
-      for (int64_t i : micro) batch.push_back(&examples[i]);
-      const TokenBatch b = make_batch(batch, max_len, device, train.completion_only_loss);
-      at::Tensor hidden = model.hidden(b.ids, trainer.forward_options(b.valid));
-      const LossSum s = sft_loss_sum(token_logprobs(model, hidden, b.targets, kLogprobChunk), b.mask);
-      trainer.backward(s.sum / static_cast<double>(std::max<int64_t>(global_tokens, 1)), m + 1 == micros.size());
-      loss_sum += s.sum.detach().to(dist.device());
+    std::vector<std::vector<const Example*>> by_rows;
+    for (const auto& micro : shard.next_step()) {
+      by_rows.emplace_back();
+      for (int64_t i : micro) by_rows.back().push_back(&examples[i]);
     }
+    const SftStep step = sft_step(trainer, model, train, sft_micro_batches(by_rows, train, max_len), global_tokens, max_len);
+    at::Tensor loss_sum = step.loss_sum;
     dist.all_reduce_sum(loss_sum);
     trainer.data_cursor = shard.cursor();
-    const double grad_norm = trainer.apply_gradients();
     stats.loss = loss_sum.item<double>() / std::max<int64_t>(global_tokens, 1);
     ++stats.steps;
-    trainer.end_step({{"loss", stats.loss}, {"grad_norm", grad_norm}, {"tokens", global_tokens}});
+    trainer.end_step({{"loss", stats.loss}, {"grad_norm", step.grad_norm}, {"tokens", global_tokens}});
   }
   return stats;
 }

@@ -113,6 +113,41 @@ ForwardOptions StageTrainer::forward_options(const at::Tensor& valid) const {
   return training_forward_options(valid, config_.model.activation_checkpointing);
 }
 
+MicroBatch StageTrainer::micro_batch(const std::vector<const Example*>& examples, int64_t max_len,
+                                     bool completion_only) const {
+  MicroBatch b;
+  b.packed = train_.packing;
+  const at::Device device = model_.options().device();
+  if (b.packed)
+    b.tokens = make_packed_batch(examples, max_len, device, completion_only);
+  else
+    b.rows = make_batch(examples, max_len, device, completion_only);
+  return b;
+}
+
+TokenLogprobs StageTrainer::logprobs(const Transformer& model, const MicroBatch& b, double temperature,
+                                     bool with_entropy, bool training) const {
+  constexpr int64_t kLogprobChunk = 2048;  // tokens per chunk of logits
+  ForwardOptions o = training ? forward_options(at::Tensor()) : ForwardOptions{};
+  if (b.packed) {
+    o.positions = b.tokens.positions;
+    o.cu_seqlens = b.tokens.cu_seqlens;
+    o.max_seqlen = b.tokens.max_seqlen;
+  } else if (b.rows.padded) {
+    o.valid = b.rows.valid;
+  }
+  const at::Tensor& ids = b.packed ? b.tokens.ids : b.rows.ids;
+  const at::Tensor& targets = b.packed ? b.tokens.targets : b.rows.targets;
+  const at::Tensor hidden = model.hidden(ids, o);
+  TokenLogprobs out = with_entropy ? token_logprobs_and_entropy(model, hidden, targets, kLogprobChunk, temperature)
+                                   : TokenLogprobs{token_logprobs(model, hidden, targets, kLogprobChunk, temperature), {}};
+  if (b.packed) {
+    out.logprobs = b.tokens.unpack(out.logprobs);
+    if (with_entropy) out.entropy = b.tokens.unpack(out.entropy);
+  }
+  return out;
+}
+
 std::string StageTrainer::checkpoint_dir() const { return config_.checkpoint.dir + "/" + name_of(stage_); }
 
 double StageTrainer::lr() const { return lr_at(lr_schedule_options(train_), step_); }

@@ -13,10 +13,21 @@
 #include "core/config.h"
 #include "core/model.h"
 #include "trainer/dist/dist.h"
+#include "trainer/loss/losses.h"
 #include "trainer/optim/grad_reducer.h"
 #include "trainer/optim/optimizer.h"
+#include "trainer/stages/batch.h"
 
 namespace spct {
+
+// One micro-batch as the stage's config wants it: padded (make_batch) or, with train.packing,
+// packed (make_packed_batch). Per-token results always come in the padded (B, T) layout.
+struct MicroBatch {
+  bool packed = false;
+  TokenBatch rows;      // when !packed
+  PackedBatch tokens;   // when packed
+  const at::Tensor& mask() const { return packed ? tokens.mask : rows.mask; }
+};
 
 class StageTrainer {
  public:
@@ -60,6 +71,13 @@ class StageTrainer {
   int64_t skipped_steps() const { return skipped_; }  // updates skipped for a non-finite norm
   // Forward options for the stage's training forwards (activation checkpointing when configured).
   ForwardOptions forward_options(const at::Tensor& valid) const;
+  // examples as a micro-batch on the model's device, packed when the stage's train.packing says so.
+  MicroBatch micro_batch(const std::vector<const Example*>& examples, int64_t max_len, bool completion_only) const;
+  // (B, T) float32 log-probs of the micro-batch's targets under `model` at `temperature` (and
+  // their entropy when asked), through the chunked LM head. training: with grad and activation
+  // checkpointing as configured; else the plain forward (no-grad passes).
+  TokenLogprobs logprobs(const Transformer& model, const MicroBatch& batch, double temperature, bool with_entropy,
+                         bool training) const;
 
  private:
   const RunConfig& config_;
