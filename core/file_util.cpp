@@ -1,10 +1,11 @@
 #include "core/file_util.h"
 
-#include <array>
+#include <zlib.h>
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -58,18 +59,13 @@ nlohmann::json read_json_file(const std::string& path) {
 }
 
 uint32_t crc32(std::string_view data, uint32_t crc) {
-  static const auto table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t n = 0; n < 256; ++n) {
-      uint32_t c = n;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[n] = c;
-    }
-    return t;
-  }();
-  uint32_t c = crc ^ 0xFFFFFFFFu;
-  for (char ch : data) c = table[(c ^ static_cast<uint8_t>(ch)) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
+  // zlib's crc32 takes a 32-bit length: feed it in pieces below 1 GiB.
+  uLong c = crc;
+  for (size_t at = 0; at < data.size(); at += 1u << 30) {
+    const size_t n = std::min<size_t>(data.size() - at, 1u << 30);
+    c = ::crc32(c, reinterpret_cast<const Bytef*>(data.data() + at), static_cast<uInt>(n));
+  }
+  return static_cast<uint32_t>(c);
 }
 
 }  // namespace spct

@@ -17,8 +17,8 @@ std::string read_text_file(const std::string& path);  // throws spct::Error nami
 // The file parsed as JSON; throws spct::Error "<path>: not valid JSON: ..." (or cannot open).
 nlohmann::json read_json_file(const std::string& path);
 
-// CRC-32 (ISO-HDLC, polynomial 0xEDB88320, as zlib, PNG and the checkpoints' tensor checksums use
-// it); pass the previous value to continue a running CRC. crc32("123456789") == 0xCBF43926.
+// zlib's CRC-32 (ISO-HDLC), as the checkpoints' tensor checksums use it; pass the previous value
+// to continue a running CRC. crc32("123456789") == 0xCBF43926.
 uint32_t crc32(std::string_view data, uint32_t crc = 0);
 
 }  // namespace spct

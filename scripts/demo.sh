@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The SPCT demo on an existing build: makes the synthetic data and the teacher's trajectories
 # (once per run directory), runs `spct run configs/demo.yaml` (finished stages are skipped, an
-# interrupted one resumes; its eval stage writes report.md and the PNG charts it links) and prints
+# interrupted one resumes; its eval stage writes report.md), draws the charts report.md links
+# (scripts/plot_report.py) and prints
 # the report.
 # Usage: scripts/demo.sh SPCT_BINARY RUN_DIR [--small] [spct run options, e.g. --set seed=7]
 #   --small: a few items and steps (what CI runs: every stage, not the effects).
@@ -41,5 +42,9 @@ fi
   --set "data.train=$data/train.jsonl" --set "data.test=$data/test.jsonl" \
   --set "data.general_sft=$data/general_sft.jsonl" --set "data.teacher=$data/teacher.jsonl" \
   --set "rft.trajectories=$data/teacher_rft.jsonl" "${small[@]}" "$@"
+# The charts report.md links, with Debian's matplotlib (scripts/install_deps.sh installs it).
+python=python3
+[ -x /usr/bin/python3 ] && python=/usr/bin/python3
+"$python" "$root/scripts/plot_report.py" "$run" > /dev/null
 echo
 cat "$run/report.md"

@@ -3,8 +3,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build libtorch-dev libopenmpi-dev openmpi-bin
       libboost-program-options-dev libyaml-cpp-dev libhdf5-dev nlohmann-json3-dev
-      libgtest-dev libopenblas0-pthread
-      python3-matplotlib)  # scripts/plot_scaling.py and its test; spct draws the report's plots itself
+      libgtest-dev libopenblas0-pthread zlib1g-dev
+      python3-matplotlib)  # the report's charts (scripts/plot_report.py), scripts/plot_scaling.py
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

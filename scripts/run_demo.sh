@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: installs and builds if needed, then runs the SPCT demo on a tiny
 # model trained from scratch, configs/demo_model (scripts/demo.sh: synthetic data, teacher trajectories, `spct run
-# configs/demo.yaml`, which writes the report and its plots) and prints runs/demo/report.md. Interrupt it and run it again:
+# configs/demo.yaml`, which writes the report, then scripts/plot_report.py for its charts) and prints runs/demo/report.md. Interrupt it and run it again:
 # finished stages are skipped and the interrupted one resumes from its checkpoint.
 # Extra arguments go to `spct run`; a different seed wants its own run directory:
 #   SPCT_RUN_DIR=runs/demo7 bash scripts/run_demo.sh --set seed=7

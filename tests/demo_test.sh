@@ -18,7 +18,7 @@ done
 for section in "Accuracy by stage" "Inference-time scaling" "Principle modes" "The paper's findings"; do
   grep -q "$section" "$run/report.md" || fail "report.md has no section '$section'"
 done
-for png in report_stages report_k report_modes; do  # drawn by spct itself (trainer/report/report_plots.h)
+for png in report_stages report_k report_modes; do  # drawn by scripts/plot_report.py (demo.sh runs it)
   [ -s "$run/$png.png" ] || fail "plot $png.png is missing"
   [ "$(head -c 8 "$run/$png.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$png.png is not a PNG"
   grep -qF "]($png.png)" "$run/report.md" || fail "report.md does not link $png.png"

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/hf_io.h"
 #include "core/torch_compat.h"
+#include "core/file_util.h"
 #include "tests/test_util.h"
 #include "trainer/checkpoint/checkpoint.h"
 
@@ -94,6 +95,14 @@ void corrupt_dataset(const std::string& path, const std::string& dataset) {
   c ^= 0x5a;
   f.seekp(offset + size / 2);
   f.write(&c, 1);
+}
+
+// The tensor checksums' CRC-32 (zlib's): its published check value, and a running CRC over two
+// pieces equals the CRC of the whole.
+TEST(Checkpoint, Crc32IsTheStandardOne) {
+  EXPECT_EQ(crc32("123456789"), 0xCBF43926u);
+  EXPECT_EQ(crc32(""), 0u);
+  EXPECT_EQ(crc32("56789", crc32("1234")), 0xCBF43926u);
 }
 
 TEST(Checkpoint, RoundTripIsBitIdenticalFp32) {

@@ -6,16 +6,20 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
 #include "core/file_util.h"
-#include "trainer/report/report_plots.h"
 
 namespace spct {
 namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+// (name, results.json parsed, or nullopt where that stage or mode has no results), in table order.
+using NamedResults = std::vector<std::pair<std::string, std::optional<json>>>;
 
 struct Number {
   std::optional<double> value;  // absent: the result has no such method/metric
@@ -150,7 +154,6 @@ std::string write_report(const std::string& run_dir) {
     r += buf;
   }
   write_file_atomic(run_dir + "/report.md", [&](std::ostream& o) { o << r; });
-  write_report_plots(run_dir, stages, modes);
   return r;
 }
 

@@ -2,14 +2,14 @@
 // results.json for the final GRM, run_dir/eval/stages/<stage>/results.json for the greedy
 // accuracy of each training stage's model). It puts the numbers in three tables (by stage, by k,
 // by principle mode) and says, for each of the paper's findings, whether this run shows it.
-// Beside it, the PNG charts it links (report_stages.png, report_k.png, report_modes.png), drawn
-// from the same files by trainer/report/report_plots.h without any plotting library.
+// It links the PNG charts that scripts/plot_report.py draws beside it from the same files, with
+// matplotlib (report_stages.png, report_k.png, report_modes.png; scripts/demo.sh runs it).
 #pragma once
 #include <string>
 
 namespace spct {
 
-// Writes run_dir/report.md and the charts whose results exist (each file atomically) and returns
+// Writes run_dir/report.md (atomically) and returns
 // the report's text. Throws spct::Error naming the file if run_dir holds no eval results or one of
 // them is malformed.
 std::string write_report(const std::string& run_dir);
