@@ -198,7 +198,11 @@ at::Tensor fused_causal(const at::Tensor& q, const at::Tensor& k, const at::Tens
     auto rows = [](const at::Tensor& x) { return x.select(0, 0).transpose(0, 1).contiguous(); };
     return compat::flash_varlen(rows(q), rows(k), rows(v), cu_seqlens, max_seqlen, scale).reshape({B, T, H * D});
   }
-  return compat::sdpa_causal(q, k, v, scale).transpose(1, 2).reshape({B, T, H * D});
+  // Only the flash kernel reads grouped K/V heads itself (bf16/fp16 on CUDA); SDPA would send
+  // other inputs with fewer K/V heads to its slow math kernel, so those get K/V repeated.
+  const bool native_gqa = q.is_cuda() && (q.scalar_type() == at::kBFloat16 || q.scalar_type() == at::kHalf) && D <= 256;
+  const int64_t rep = native_gqa ? 1 : H / k.size(1);
+  return compat::sdpa_causal(q, repeat_kv(k, rep), repeat_kv(v, rep), scale).transpose(1, 2).reshape({B, T, H * D});
 }
 
 }  // namespace
