@@ -35,7 +35,9 @@ KVCache slot_view(const KVCache& cache, const DecodeState& state, int64_t B, int
 void decode_step(const Transformer& model, KVCache& view, DecodeState& s, int64_t B, bool any_filter, bool kernels) {
   c10::NoGradGuard no_grad;
   at::Tensor tok = s.tok.narrow(0, 0, B), len = s.len.narrow(0, 0, B), counter = s.counter.narrow(0, 0, B);
-  ForwardOptions fo{len.view({B, 1}), at::Tensor(), &view};
+  ForwardOptions fo;
+  fo.positions = len.view({B, 1});
+  fo.cache = &view;
   fo.decode_kernels = kernels;
   at::Tensor h = model.hidden(tok.view({B, 1}), fo);  // (B, 1, hidden)
   at::Tensor logits = model.logits(h.select(1, 0));                                           // (B, V)

@@ -66,7 +66,9 @@ StepResult one_step(const Transformer& m, bool kernels) {
   cache.row_length = at::tensor(std::vector<int64_t>{0, 63, 64, 150, 299}, opts.dtype(at::kLong));
   cache.span = 384;
   at::Tensor ids = at::tensor(std::vector<int64_t>{1, 7, 42, 300, 511}, opts.dtype(at::kLong)).view({5, 1});
-  ForwardOptions fo{cache.row_length.view({5, 1}), at::Tensor(), &cache};
+  ForwardOptions fo;
+  fo.positions = cache.row_length.view({5, 1});
+  fo.cache = &cache;
   fo.decode_kernels = kernels;
   at::Tensor h = m.hidden(ids, fo).to(at::kFloat);
   return {h, cache};
