@@ -41,8 +41,9 @@ struct EngineOptions {
   int64_t sync_every = 16;        // decode steps between host syncs
   bool cuda_graphs = true;
   // Decode steps through the CUDA kernels of kernels/ where the build has them and the model fits
-  // (core/decode_kernels.h); false: LibTorch's generic ops.
-  bool decode_kernels = true;
+  // (core/decode_kernels.h); false: LibTorch's generic ops. Off by default: on one H200 the
+  // kernels' step is slower than the generic one today (bench/RESULTS.md, docs/kernels.md).
+  bool decode_kernels = false;
 };
 
 struct EngineStats {

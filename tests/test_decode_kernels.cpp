@@ -131,6 +131,7 @@ TEST_F(DecodeKernels, CudaGraphsGiveTheEagerTokens) {
   o.memory_budget_gb = 0.5;
   o.prefill_tokens = 256;
   o.cuda_graphs = false;
+  o.decode_kernels = true;
   const auto eager = RolloutEngine(m, o).run(requests);
   o.cuda_graphs = true;
   RolloutEngine graphed(m, o);
