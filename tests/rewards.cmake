@@ -5,7 +5,8 @@ spct_add_test(test_rewards unit
   test_rewards_prompt.cpp
   test_rewards_voting.cpp
   test_rewards_dataset.cpp
-  test_rewards_jsonl.cpp)
+  test_rewards_jsonl.cpp
+  test_rewards_stats.cpp)
 spct_add_test(test_judge unit test_judge.cpp)
 # The plotting script on a committed eval result (Debian's python3 with python3-matplotlib).
 find_program(SPCT_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
