@@ -16,3 +16,8 @@ if(SPCT_SYSTEM_PYTHON)
                    ${PROJECT_SOURCE_DIR}/tests/fixtures/eval/results_example.json --out ${CMAKE_BINARY_DIR}/scaling.png)
   set_tests_properties(plot_scaling_script PROPERTIES LABELS unit)
 endif()
+# scripts/compare_runs.py on hand-made runs (the standard library only).
+if(SPCT_SYSTEM_PYTHON)
+  add_test(NAME compare_runs_script COMMAND ${SPCT_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tests/compare_runs_test.py)
+  set_tests_properties(compare_runs_script PROPERTIES LABELS unit)
+endif()
