@@ -109,6 +109,14 @@ TEST(ComparePaired, Verdicts) {
   EXPECT_THROW(compare_paired({}, {}), Error);
 }
 
+TEST(PairedItems, DropsSingleResponseItemsAndRefusesOtherBenchmarks) {
+  const auto [a, b] = paired_items({1, -1, 0, 1}, {0, -1, 0, 1});
+  EXPECT_EQ(a, (std::vector<int>{1, 0, 1}));
+  EXPECT_EQ(b, (std::vector<int>{0, 0, 1}));
+  EXPECT_THROW(paired_items({1, 0}, {1, 0, 1}), Error);
+  EXPECT_THROW(paired_items({1, -1}, {1, 0}), Error);  // item 1 single-response in one only
+}
+
 TEST(MinDetectableEffect, NormalApproximation) {
   // (1.959964 + 0.841621) * sqrt(0.2 / 400) = 2.801585 * 0.0223607 = 0.0626453.
   EXPECT_NEAR(paired_min_detectable_effect(400, 0.2), 0.06264534992459173, 1e-12);

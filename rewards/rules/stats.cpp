@@ -65,6 +65,20 @@ Interval paired_bootstrap(const std::vector<int>& a, const std::vector<int>& b, 
   return {quantile(diffs, 0.025), quantile(diffs, 0.975)};
 }
 
+std::pair<std::vector<int>, std::vector<int>> paired_items(const std::vector<int>& a, const std::vector<int>& b) {
+  SPCT_CHECK(a.size() == b.size(), "paired results: ", a.size(), " items against ", b.size(),
+             " (not the same benchmark?)");
+  std::pair<std::vector<int>, std::vector<int>> out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    SPCT_CHECK((a[i] < 0) == (b[i] < 0), "paired results: item ", i,
+               " is single-response in one result and not in the other (not the same benchmark?)");
+    if (a[i] < 0) continue;
+    out.first.push_back(a[i]);
+    out.second.push_back(b[i]);
+  }
+  return out;
+}
+
 PairedComparison compare_paired(const std::vector<int>& a, const std::vector<int>& b, const CompareOptions& o) {
   SPCT_CHECK(a.size() == b.size(), "compare_paired: ", a.size(), " items against ", b.size());
   SPCT_CHECK(!a.empty(), "compare_paired: no items");

@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace spct::rewards {
@@ -40,6 +41,11 @@ Resamples bootstrap_resamples(int64_t n, int rounds, uint64_t seed);
 // The 2.5% and 97.5% quantiles of mean(a[idx] - b[idx]) over the given resamples. a and b are
 // 0/1 per item, of equal length; throws spct::Error on a length mismatch or no resamples.
 Interval paired_bootstrap(const std::vector<int>& a, const std::vector<int>& b, const Resamples& resamples);
+
+// The items both vectors score (entries -1, single-response items, dropped from both), in order;
+// throws spct::Error when the vectors differ in length or disagree on which entries are -1 (then
+// they are not of the same benchmark).
+std::pair<std::vector<int>, std::vector<int>> paired_items(const std::vector<int>& a, const std::vector<int>& b);
 
 struct PairedComparison {
   int64_t items = 0;
