@@ -7,7 +7,7 @@
 # Usage: scripts/demo.sh SPCT_BINARY RUN_DIR [--small | --gpu] [spct run options, e.g. --set seed=7]
 #   --small: a few items and steps (what CI runs: every stage, not the effects).
 #   --gpu:   configs/demo_gpu.yaml (a larger model on one GPU) with ten times the training data.
-# The test split (400 items, 300 of them pairwise or n-way) is sized for the 15 minutes of the CPU
+# The test split (400 items, about 280 of them pairwise or n-way) is sized for the 15 minutes of the CPU
 # demo; docs/demo.md gives the effects it can and cannot resolve.
 set -euo pipefail
 spct=${1:?usage: demo.sh SPCT_BINARY RUN_DIR [--small | --gpu] [spct run options]}
