@@ -273,7 +273,7 @@ void validate(const RunConfig& c, const Check& check) {
 
   const DataSection& d = c.data;
   check(d.general_ratio >= 0 && d.general_ratio < 1, "data.general_ratio",
-        "must be in [0, 1), got ", d.general_ratio);
+        "must be in [0, 1) (-1 = the default), got ", d.general_ratio);
   check.related(d.general_ratio == 0 || !d.general_sft.empty(), "data.general_ratio",
                 "data.general_sft", "is > 0 but data.general_sft is not set");
   check(d.max_prompt_tokens >= 1, "data.max_prompt_tokens", "must be >= 1, got ",
@@ -317,6 +317,8 @@ void validate(const RunConfig& c, const Check& check) {
   check(!c.metarm.packing, "metarm.packing", "is not supported (the meta RM scores whole sequences)");
   check(c.metarm.samples_per_item >= 1, "metarm.samples_per_item", "must be >= 1, got ",
         c.metarm.samples_per_item);
+  check(c.metarm.temperature >= 0, "metarm.temperature", "must be >= 0 (-1 = eval.temperature), got ",
+        c.metarm.temperature);
   check(c.metarm.holdout_fraction >= 0 && c.metarm.holdout_fraction < 1, "metarm.holdout_fraction",
         "must be in [0, 1), got ", c.metarm.holdout_fraction);
 
@@ -341,6 +343,8 @@ void resolve_derived(RunConfig& c) {
   if (c.model.tokenizer.empty()) c.model.tokenizer = c.model.path;
   if (c.rollout.seed == -1) c.rollout.seed = c.seed;
   if (c.eval.seed == -1) c.eval.seed = c.seed;
+  if (c.metarm.temperature == -1) c.metarm.temperature = c.eval.temperature;
+  if (c.data.general_ratio == -1) c.data.general_ratio = c.data.general_sft.empty() ? 0.0 : kDefaultGeneralRatio;
   if (c.grpo.clip_eps_high == 0) c.grpo.clip_eps_high = c.grpo.clip_eps;
   if (c.checkpoint.dir.empty()) c.checkpoint.dir = c.run_dir + "/checkpoints";
   if (c.logging.metrics_file.empty()) c.logging.metrics_file = c.run_dir + "/metrics.jsonl";

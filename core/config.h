@@ -68,12 +68,20 @@ struct ModelSection {
   }
 };
 
+// The default data.general_ratio when data.general_sft is set. The paper's 1,070K general chats
+// against 186K RFT trajectories (about 0.85) keep a pretrained 27B model's general abilities; a
+// fifth keeps the format and the chat skills of the demo's models (docs/config.md), and a run from
+// a pretrained base should set its own.
+constexpr double kDefaultGeneralRatio = 0.2;
+
 struct DataSection {
   std::string train;        // JSONL of RM items (RFT, GRPO, meta RM)
   std::string test;         // JSONL of RM items (eval)
   std::string general_sft;  // JSONL of chat SFT examples mixed into SFT/RFT
   std::string teacher;      // JSONL of teacher trajectories (`spct data teacher`) for the sft stage
-  double general_ratio = 0.0;
+  // Share of general_sft examples in the RFT mix. -1 in YAML (the default): kDefaultGeneralRatio
+  // when general_sft is set, else 0 (the paper always mixes general data into RFT).
+  double general_ratio = -1;
   int max_prompt_tokens = 2048;
   int max_response_tokens = 1024;
   bool shuffle = true;
@@ -214,8 +222,12 @@ struct GrpoSection : TrainSection {
 
 struct MetaRmSection : TrainSection {
   int samples_per_item = 8;  // GRM trajectories sampled per item for meta-RM training data
+  // Their sampling temperature: -1 in YAML (the default) is resolved to eval.temperature, the one
+  // at which the meta RM guides voting, so it learns on trajectories like those it will rank.
+  double temperature = -1;
   double holdout_fraction = 0.05;
-  // Also train on the non-hinted trajectories of rft.trajectories (when set), correct or not: the
+  // Also train on the non-hinted RFT trajectories, correct or not: those of rft.trajectories when
+  // set, else the samples the rft stage drew from the policy (run_dir/rft/samples.jsonl). The
   // paper's meta-RM data is the non-hinted RFT trajectories plus the GRM's own samples.
   bool rft_trajectories = true;
 
@@ -223,6 +235,7 @@ struct MetaRmSection : TrainSection {
   template <class V>
   void visit(V& v) {
     v("samples_per_item", samples_per_item);
+    v("temperature", temperature);
     v("holdout_fraction", holdout_fraction);
     v("rft_trajectories", rft_trajectories);
     TrainSection::visit(v);

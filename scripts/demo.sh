@@ -4,16 +4,26 @@
 # interrupted one resumes; its eval stage writes report.md), draws the charts report.md links
 # (scripts/plot_report.py) and prints
 # the report.
-# Usage: scripts/demo.sh SPCT_BINARY RUN_DIR [--small] [spct run options, e.g. --set seed=7]
+# Usage: scripts/demo.sh SPCT_BINARY RUN_DIR [--small | --gpu] [spct run options, e.g. --set seed=7]
 #   --small: a few items and steps (what CI runs: every stage, not the effects).
+#   --gpu:   configs/demo_gpu.yaml (a larger model on one GPU) with ten times the training data.
+# The test split (400 items, about 280 of them pairwise or n-way) is sized for the 15 minutes of the CPU
+# demo; docs/demo.md gives the effects it can and cannot resolve.
 set -euo pipefail
-spct=${1:?usage: demo.sh SPCT_BINARY RUN_DIR [--small] [spct run options]}
-run=${2:?usage: demo.sh SPCT_BINARY RUN_DIR [--small] [spct run options]}
+spct=${1:?usage: demo.sh SPCT_BINARY RUN_DIR [--small | --gpu] [spct run options]}
+run=${2:?usage: demo.sh SPCT_BINARY RUN_DIR [--small | --gpu] [spct run options]}
 shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
-sizes=(--train 2000 --test 100 --valid 100 --general 300)
+sizes=(--train 2000 --test 400 --valid 100 --general 300)
+config=$root/configs/demo.yaml
+model=$root/configs/demo_model
 small=()
-if [ "${1:-}" = "--small" ]; then
+if [ "${1:-}" = "--gpu" ]; then
+  shift
+  sizes=(--train 20000 --test 3000 --valid 500 --general 3000)
+  config=$root/configs/demo_gpu.yaml
+  model=$root/configs/demo_gpu_model
+elif [ "${1:-}" = "--small" ]; then
   shift
   sizes=(--train 24 --test 12 --valid 12 --general 24)
   small=(--set sft.steps=3 --set rft.steps=2 --set grpo.steps=2 --set metarm.steps=2 --set eval.k=[1,2]
@@ -37,8 +47,8 @@ if [ ! -f "$data/done" ]; then
   cat "$data/teacher_plain.jsonl" "$data/teacher_hinted.jsonl" > "$data/teacher_rft.jsonl"
   touch "$data/done"
 fi
-"$spct" run "$root/configs/demo.yaml" --set "run_dir=$run" --set "rollout.templates=$templates" \
-  --set "model.path=$root/configs/demo_model" \
+"$spct" run "$config" --set "run_dir=$run" --set "rollout.templates=$templates" \
+  --set "model.path=$model" --set "model.tokenizer=$root/configs/demo_model" \
   --set "data.train=$data/train.jsonl" --set "data.test=$data/test.jsonl" \
   --set "data.general_sft=$data/general_sft.jsonl" --set "data.teacher=$data/teacher.jsonl" \
   --set "rft.trajectories=$data/teacher_rft.jsonl" "${small[@]}" "$@"

@@ -336,6 +336,25 @@ TEST_F(ConfigTest, YamlSyntaxAndDuplicateKeys) {
   }
 }
 
+// data.general_ratio: the paper mixes general data into RFT, so a run that names general data
+// mixes a fifth by default; without general data there is nothing to mix. metarm.temperature
+// follows eval.temperature unless set.
+TEST_F(ConfigTest, DerivedGeneralRatioAndMetaRmTemperature) {
+  EXPECT_EQ(RunConfig::from_yaml_string(kMinimal, "a.yaml").data.general_ratio, 0.0);
+  RunConfig c = RunConfig::from_yaml_string(kMinimal, "a.yaml", {"data.general_sft=g.jsonl"});
+  EXPECT_EQ(c.data.general_ratio, kDefaultGeneralRatio);
+  EXPECT_EQ(c.data.general_ratio, 0.2);
+  c = RunConfig::from_yaml_string(kMinimal, "a.yaml", {"data.general_sft=g.jsonl", "data.general_ratio=0"});
+  EXPECT_EQ(c.data.general_ratio, 0.0);
+  EXPECT_EQ(c.metarm.temperature, 0.5);  // eval.temperature's default
+  c = RunConfig::from_yaml_string(kMinimal, "a.yaml", {"eval.temperature=0.7"});
+  EXPECT_EQ(c.metarm.temperature, 0.7);
+  c = RunConfig::from_yaml_string(kMinimal, "a.yaml", {"eval.temperature=0.7", "metarm.temperature=1.0"});
+  EXPECT_EQ(c.metarm.temperature, 1.0);
+  EXPECT_EQ(load_error("t.yaml", "model: {path: tiny}\nmetarm: {temperature: -2}\n"),
+            dir_ + "/t.yaml:2: metarm.temperature must be >= 0 (-1 = eval.temperature), got -2");
+}
+
 TEST_F(ConfigTest, RoundTripThroughYaml) {
   const RunConfig a = RunConfig::from_yaml_string(
       kMinimal, "a.yaml",

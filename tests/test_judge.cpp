@@ -14,6 +14,7 @@
 #include "core/file_util.h"
 #include "rewards/judge/evaluation.h"
 #include "rewards/judge/judge.h"
+#include "rewards/rules/correctness.h"
 #include "tests/test_util.h"
 
 namespace spct::rewards {
@@ -55,6 +56,24 @@ TEST(JudgeItem, VotesMapBackThroughEachPermutation) {
   const Verdict v1 = judge_item(item3(1), ts, 1, -1, 7);
   EXPECT_EQ(v1.vote.best, 2);
   EXPECT_FALSE(v1.correct);
+}
+
+// Ties (docs/rewards.md, "Ties"): a trajectory that scores the best response level with another is
+// wrong by eq. 10 (its reward, RFT rejection and meta-RM label), while the final choice of a vote
+// draws among the tied by its seed, as the paper's argmax over shuffled responses does.
+TEST(JudgeItem, TieIsWrongForATrajectoryAndADrawForTheVote) {
+  const std::vector<Trajectory> ts = {traj({0, 1, 2}, {7, 7, 3})};  // best (1) tied with 0
+  EXPECT_FALSE(is_correct({7, 7, 3}, Truth::best_of(3, 1)));
+  int right = 0;
+  for (uint64_t seed = 0; seed < 64; ++seed) {
+    const Verdict v = judge_item(item3(1), ts, 1, -1, seed);
+    EXPECT_TRUE(v.vote.tie_broken);
+    EXPECT_TRUE(v.vote.best == 0 || v.vote.best == 1);
+    right += v.correct;
+    EXPECT_EQ(judge_item(item3(1), ts, 1, -1, seed).vote.best, v.vote.best);  // the same seed, the same draw
+  }
+  EXPECT_GT(right, 0);
+  EXPECT_LT(right, 64);
 }
 
 TEST(JudgeItem, MetaRmKeepsTheTopKMetaBeforeVoting) {

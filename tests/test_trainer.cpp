@@ -510,7 +510,7 @@ TEST(TrainerMetaRm, AddsTheRftFilesNonHintedTrajectoriesExceptHeldOutItems) {
   // train4 holds train-0..3; the last half (train-2, train-3) is held out: 16 items x 2 samples,
   // less those 2 items' 4, are added to the GRM's 2 samples of train-0 and train-1.
   const std::string log = spct_ok(args, tmp.file("m.log"));
-  EXPECT_TRUE(contains(log, "metarm: 28 non-hinted trajectories of " + mixed.string() + " added")) << tail(log);
+  EXPECT_TRUE(contains(log, "metarm: 28 non-hinted RFT trajectories of " + mixed.string() + " added")) << tail(log);
   EXPECT_TRUE(contains(log, "metarm: 30 labelled training trajectories (")) << tail(log);
   EXPECT_TRUE(contains(log, ", 2 held out")) << tail(log);
 
@@ -518,8 +518,28 @@ TEST(TrainerMetaRm, AddsTheRftFilesNonHintedTrajectoriesExceptHeldOutItems) {
   off[1] = make_config(tmp, "off", "[metarm]");
   off.insert(off.end(), {"--set", "metarm.rft_trajectories=false"});
   const std::string log_off = spct_ok(off, tmp.file("off.log"));
-  EXPECT_FALSE(contains(log_off, "non-hinted trajectories of")) << tail(log_off);
+  EXPECT_FALSE(contains(log_off, "non-hinted RFT trajectories of")) << tail(log_off);
   EXPECT_TRUE(contains(log_off, "metarm: 2 labelled training trajectories (")) << tail(log_off);
+}
+
+// 4c. Without rft.trajectories, the samples the rft stage drew from the policy (and wrote to
+// run_dir/rft/samples.jsonl) are the RFT part of the meta RM's data, held-out items excepted.
+TEST(TrainerMetaRm, AddsTheRftStagesPolicySamples) {
+  TempDir tmp;
+  const std::string config = make_config(tmp, "s", "[metarm]");
+  const fs::path samples = tmp.path() / "s" / "rft" / "samples.jsonl";
+  fs::create_directories(samples.parent_path());
+  std::string lines;
+  for (int item = 0; item < 4; ++item)  // train4: items 0-3; holdout 0.5 keeps 2 and 3 out
+    for (bool correct : {true, false})
+      lines += "{\"item\": " + std::to_string(item) + ", \"id\": \"x\", \"prompt_ids\": [5, 6, 7], \"tokens\": [8, 9], " +
+               "\"correct\": " + (correct ? "true" : "false") + "}\n";
+  write_text(samples, lines);
+  const std::string log = spct_ok({"run", config, "--set", "metarm.steps=1", "--set", "metarm.holdout_fraction=0.5",
+                                   "--set", "rft.trajectories=\"\""},
+                                  tmp.file("s.log"));
+  EXPECT_TRUE(contains(log, "metarm: 4 non-hinted RFT trajectories of " + samples.string() + " added")) << tail(log);
+  EXPECT_TRUE(contains(log, "metarm: 6 labelled training trajectories (")) << tail(log);  // + the GRM's 2
 }
 
 // 5. Resuming with a different sft.batch_size is refused, naming the key.

@@ -6,14 +6,19 @@
 // - ZeRO-1 bookkeeping (trainer/optim/zero.h): owners, and re-sharding optimizer state;
 // - optim.skip_nonfinite in StageTrainer: a NaN gradient stops with the step named, or is skipped;
 // - make_batch (trainer/stages/batch.h): ids, targets and loss masks of a hand-worked batch, with the loss on
-//   the response only and on the prompt too (sft.completion_only_loss), truncation included.
+//   the response only and on the prompt too (sft.completion_only_loss), truncation included;
+// - RFT's rules (trainer/stages/rft.h): a too-easy item is dropped with its hinted samples, and the
+//   samples drawn from the policy are written, labelled, for the meta RM.
 #include <gtest/gtest.h>
 
 #include <torch/csrc/autograd/function.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
+#include "core/byte_tokenizer.h"
 #include "core/config.h"
+#include "core/hf_io.h"
 #include "core/model.h"
 #include "core/torch_compat.h"
 #include "test_util.h"
@@ -21,6 +26,7 @@
 #include "trainer/stages/batch.h"
 #include "trainer/loss/chunked_logprobs.h"
 #include "trainer/loss/losses.h"
+#include "trainer/stages/rft.h"
 #include "trainer/stages/trainer.h"
 #include "trainer/optim/zero.h"
 
@@ -344,6 +350,95 @@ TEST(Batch, MasksHoldResponseTokensOrEveryTokenByHand) {
     EXPECT_EQ(loss_tokens(a, 3, completion_only), completion_only ? 0 : 2);
     EXPECT_EQ(loss_tokens(b, 3, completion_only), 2);
   }
+}
+
+// ---- RFT: the rejection rules and the samples kept for the meta RM ----------------------------
+
+TEST(RftKeep, TooEasyItemIsDroppedWithItsHintedSamples) {
+  // All three non-hinted samples correct, drop_too_easy: the item goes, the correct hinted one too.
+  RftKeep k = rft_keep({true, true, true}, {true}, true);
+  EXPECT_TRUE(k.too_easy);
+  EXPECT_EQ(k.plain, (std::vector<bool>{false, false, false}));
+  EXPECT_EQ(k.hinted, std::vector<bool>{false});
+  RftCounts c;
+  count_item(c, {true, true, true}, {true}, k);
+  EXPECT_EQ(c.items, 1);
+  EXPECT_EQ(c.too_easy, 1);
+  EXPECT_EQ(c.sampled, 3);
+  EXPECT_EQ(c.kept + c.hinted_kept + c.rejected, 0);
+  // Without drop_too_easy every correct sample stays.
+  k = rft_keep({true, true, true}, {true}, false);
+  EXPECT_FALSE(k.too_easy);
+  EXPECT_EQ(k.plain, (std::vector<bool>{true, true, true}));
+  EXPECT_EQ(k.hinted, std::vector<bool>{true});
+  // One wrong: the correct ones stay, the wrong hinted one is rejected.
+  k = rft_keep({true, false, true}, {false}, true);
+  EXPECT_EQ(k.plain, (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(k.hinted, std::vector<bool>{false});
+  count_item(c, {true, false, true}, {false}, k);
+  EXPECT_EQ(c.kept, 2);
+  EXPECT_EQ(c.rejected, 2);
+  // No non-hinted sample: nothing says the item is easy.
+  k = rft_keep({}, {true}, true);
+  EXPECT_FALSE(k.too_easy);
+  EXPECT_EQ(k.hinted, std::vector<bool>{true});
+}
+
+TEST(RftKeep, TrajectoryFileDropsTooEasyHintedLines) {
+  TempDir tmp;
+  const std::string path = tmp.file("traj.jsonl");
+  auto line = [](const std::string& id, int best, bool hinted) {
+    return nlohmann::json{{"id", id}, {"prompt", "judge"}, {"text", "Scores: \\boxed{9, 2}"},
+                          {"num_responses", 2}, {"best", best}, {"hinted", hinted}}.dump() + "\n";
+  };
+  // "easy": 3 correct + a correct hinted one. "mixed": 1 correct, 1 wrong (best 1), a correct hinted one.
+  std::ofstream(path) << line("easy", 0, false) << line("easy", 0, false) << line("easy", 0, false)
+                      << line("easy", 0, true) << line("mixed", 0, false) << line("mixed", 1, false)
+                      << line("mixed", 0, true);
+  const auto tok = tokenizer_for_model("tiny");
+  RftCounts c;
+  EXPECT_EQ(trajectory_file_examples(path, *tok, "", true, true, c).size(), 2u);  // mixed: hinted + 1
+  EXPECT_EQ(c.items, 2);
+  EXPECT_EQ(c.too_easy, 1);
+  EXPECT_EQ(c.sampled, 5);
+  EXPECT_EQ(c.kept, 1);
+  EXPECT_EQ(c.hinted_kept, 1);
+  EXPECT_EQ(c.rejected, 1);
+  RftCounts all;
+  EXPECT_EQ(trajectory_file_examples(path, *tok, "", false, true, all).size(), 6u);
+}
+
+TEST(RftSamples, PolicySamplesAreWrittenLabelledForTheMetaRm) {
+  TempDir tmp;
+  const RunConfig config = RunConfig::from_yaml_string(
+      "model: {path: tiny}\nrun_dir: " + tmp.path().string() +
+          "\nrollout: {max_new_tokens: 6}\nrft: {num_samples: 2, hinted_samples: 1}\nlogging: {progress: false}\n",
+      "test");
+  std::unique_ptr<Dist> dist = make_dist(false);
+  const auto model = load_model("tiny", {at::kFloat, at::kCPU, 3});
+  const auto tok = tokenizer_for_model("tiny");
+  std::vector<rewards::RmItem> items(3);
+  for (size_t i = 0; i < items.size(); ++i) {
+    items[i].id = "q" + std::to_string(i);
+    items[i].prompt.text = "2+2?";
+    items[i].responses = {"4", "5"};
+    items[i].best = 0;
+  }
+  RftCounts c;
+  rft_examples(config, *dist, *model, *tok, items, c);
+  // Six-token trajectories from random weights never hold a score box: all wrong, none kept.
+  EXPECT_EQ(c.sampled, 6);
+  EXPECT_EQ(c.rejected, 9);  // 6 non-hinted + 3 hinted
+  const auto samples = read_rft_samples(rft_samples_path(config));
+  ASSERT_EQ(samples.size(), 6u);  // the non-hinted ones only
+  for (size_t s = 0; s < samples.size(); ++s) {
+    EXPECT_EQ(samples[s].item, s / 2);
+    EXPECT_FALSE(samples[s].correct);
+    EXPECT_GT(samples[s].tokens.size(), 6u);  // prompt + trajectory
+  }
+  std::ofstream(tmp.file("bad.jsonl")) << "{\"item\": 0, \"prompt_ids\": [1], \"tokens\": [\"x\"], \"correct\": true}\n";
+  EXPECT_NE(error_of([&] { read_rft_samples(tmp.file("bad.jsonl")); }).find("bad.jsonl:1: fields 'prompt_ids' and 'tokens'"),
+            std::string::npos);
 }
 
 }  // namespace

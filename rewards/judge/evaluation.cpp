@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "rewards/rules/stats.h"
 
 namespace spct::rewards {
 namespace {
@@ -35,17 +36,44 @@ MethodResult run_method(const std::string& method, int k, const std::vector<RmIt
     const Verdict v = judge_item(items[i], trajectories[i], k, k_meta, seed + i);
     add(r.subsets[items[i].subset.empty() ? "all" : items[i].subset], items[i], v, k);
     add(r.overall, items[i], v, k);
+    r.correct.push_back(v.num_responses == 1 ? -1 : v.correct ? 1 : 0);
   }
   return r;
 }
 
 
+nlohmann::json num(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
+
 nlohmann::json stats_json(const SubsetStats& s) {
-  auto num = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
+  const Interval w = wilson_interval(s.correct, s.items);
   return {{"items", s.items}, {"correct", s.correct}, {"accuracy", num(s.accuracy())},
+          {"accuracy_interval", s.items ? nlohmann::json{w.low, w.high} : nlohmann::json(nullptr)},
           {"chance_accuracy", num(s.chance_accuracy())},
           {"single_items", s.single_items}, {"auc", num(s.auc())},
           {"malformed_rate", s.trajectories ? nlohmann::json(double(s.malformed) / s.trajectories) : nlohmann::json(nullptr)}};
+}
+
+nlohmann::json correct_json(const std::vector<int>& correct) {
+  nlohmann::json j = nlohmann::json::array();
+  for (int c : correct) j.push_back(c < 0 ? nlohmann::json(nullptr) : nlohmann::json(c));
+  return j;
+}
+
+const MethodResult* find_method(const std::vector<MethodResult>& results, const std::string& method, int k) {
+  for (const auto& r : results)
+    if (r.method == method && r.k == k) return &r;
+  return nullptr;
+}
+
+// "a" against "b" on their paired n >= 2 items; nothing when either is absent or has no such item.
+void add_comparison(nlohmann::json& out, const MethodResult* a, const MethodResult* b, uint64_t seed) {
+  if (!a || !b) return;
+  const auto [x, y] = paired_items(a->correct, b->correct);
+  if (x.empty()) return;
+  const PairedComparison c = compare_paired(x, y, {2000, seed, 0.05});
+  out.push_back({{"a", a->method + "@" + std::to_string(a->k)}, {"b", b->method + "@" + std::to_string(b->k)},
+                 {"items", c.items}, {"difference", c.difference}, {"interval", {c.interval.low, c.interval.high}},
+                 {"only_a", c.only_a}, {"only_b", c.only_b}, {"p_value", c.p_value}, {"verdict", c.verdict}});
 }
 
 }  // namespace
@@ -77,17 +105,24 @@ std::vector<MethodResult> evaluate(const std::vector<RmItem>& items, const std::
   return out;
 }
 
-nlohmann::json results_to_json(const std::vector<MethodResult>& results) {
-  nlohmann::json methods = nlohmann::json::array();
+nlohmann::json results_to_json(const std::vector<MethodResult>& results, uint64_t seed) {
+  nlohmann::json methods = nlohmann::json::array(), comparisons = nlohmann::json::array();
   for (const auto& r : results) {
     nlohmann::json subsets = nlohmann::json::object();
     for (const auto& [name, s] : r.subsets) subsets[name] = stats_json(s);
-    const double macro = r.subset_mean_accuracy();
     methods.push_back({{"method", r.method}, {"k", r.k}, {"overall", stats_json(r.overall)},
-                       {"subset_mean_accuracy", std::isnan(macro) ? nlohmann::json(nullptr) : nlohmann::json(macro)},
-                       {"subsets", subsets}});
+                       {"subset_mean_accuracy", num(r.subset_mean_accuracy())}, {"subsets", subsets},
+                       {"item_correct", correct_json(r.correct)}});
   }
-  return {{"methods", methods}};
+  const MethodResult* previous = nullptr;
+  for (const auto& r : results) {
+    if (r.method != "voting") continue;
+    add_comparison(comparisons, &r, find_method(results, "greedy", 1), seed);
+    add_comparison(comparisons, &r, previous, seed);
+    add_comparison(comparisons, find_method(results, "metarm", r.k), &r, seed);
+    previous = &r;
+  }
+  return {{"methods", methods}, {"comparisons", comparisons}};
 }
 
 std::string results_to_csv(const std::vector<MethodResult>& results) {

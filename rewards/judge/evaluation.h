@@ -32,6 +32,9 @@ struct MethodResult {
   int k = 1;
   std::map<std::string, SubsetStats> subsets;  // by item subset ("" -> "all")
   SubsetStats overall;
+  // Per item, in the benchmark's order: 1 correct, 0 not (n >= 2 items), -1 a single-response item
+  // (scored by ROC-AUC, not by accuracy). Two methods' vectors pair item by item (rewards/rules/stats.h).
+  std::vector<int> correct;
   double subset_mean_accuracy() const;         // mean of per-subset accuracies (Reward Bench style)
 };
 
@@ -46,7 +49,11 @@ struct EvalSpec {
 std::vector<MethodResult> evaluate(const std::vector<RmItem>& items, const std::vector<std::vector<Trajectory>>& greedy,
                                    const std::vector<std::vector<Trajectory>>& sampled, const EvalSpec& spec);
 
-nlohmann::json results_to_json(const std::vector<MethodResult>& results);
+// Per method: overall and per-subset numbers, a 95% Wilson interval of the accuracy and the per-item
+// `item_correct` vector (null for single-response items); then "comparisons": Voting@k against greedy,
+// Voting@k against the previous k and MetaRM@k against Voting@k, each paired (rules/stats.h;
+// bootstrap seeded by `seed`).
+nlohmann::json results_to_json(const std::vector<MethodResult>& results, uint64_t seed = 0);
 // Rows: method,k,subset,metric,value,items.
 std::string results_to_csv(const std::vector<MethodResult>& results);
 

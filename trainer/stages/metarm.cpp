@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -19,6 +20,7 @@
 
 namespace spct {
 namespace {
+namespace fs = std::filesystem;
 
 struct Labelled {
   std::vector<int32_t> tokens;  // prompt + trajectory
@@ -32,6 +34,27 @@ std::vector<Labelled> gather(Dist& dist, const std::vector<Labelled>& local) {
   for (const std::string& part : dist.all_gather_strings(j.dump()))
     for (const auto& e : nlohmann::json::parse(part)) all.push_back({e[0].get<std::vector<int32_t>>(), e[1].get<int>()});
   return all;
+}
+
+// The non-hinted trajectories of the rft.trajectories file whose item is not held out (items from
+// first_held on), each cut after its stop token as the GRM's samples are.
+void add_rft_file(const RunConfig& config, const Transformer& grm, const Tokenizer& tokenizer,
+                  const std::vector<rewards::RmItem>& items, size_t first_held, std::vector<Example>& train,
+                  std::vector<int>& labels) {
+  std::set<std::string> held_out;
+  for (size_t i = first_held; i < items.size(); ++i) held_out.insert(items[i].id);
+  const std::string chat = stage_judge_options(config, config.rft.principle_mode).chat_template;
+  const std::vector<int64_t> stops = rewards::judge_stop_ids(grm, tokenizer);
+  for (FileTrajectory& t : read_trajectory_file(config.rft.trajectories, tokenizer, chat)) {
+    if (t.hinted || held_out.count(t.id)) continue;
+    std::vector<int32_t> seq = std::move(t.example.prompt);
+    auto end = std::find_if(t.example.response.begin(), t.example.response.end(),
+                            [&](int32_t id) { return std::find(stops.begin(), stops.end(), id) != stops.end(); });
+    if (end != t.example.response.end()) ++end;  // keep the stop token
+    seq.insert(seq.end(), t.example.response.begin(), end);
+    train.push_back({std::move(seq), {}});
+    labels.push_back(t.correct ? 1 : 0);
+  }
 }
 
 }  // namespace
@@ -58,6 +81,7 @@ MetaRmStats train_metarm(const RunConfig& config, Dist& dist, const Transformer&
   // 1. Trajectories from the GRM, labelled by eq. 10; each rank samples a contiguous block.
   rewards::JudgeOptions judge = stage_judge_options(config, PrincipleMode::generate);
   judge.seed ^= 0x6d657461ull;  // not the orders GRPO or RFT drew
+  judge.temperature = m.temperature;  // eval.temperature by default: the trajectories it will rank
   const size_t w = dist.world_size(), r = dist.rank();
   const size_t begin = items.size() * r / w, end = items.size() * (r + 1) / w;
   std::vector<rewards::RmItem> mine(items.begin() + begin, items.begin() + end);
@@ -84,26 +108,28 @@ MetaRmStats train_metarm(const RunConfig& config, Dist& dist, const Transformer&
     train.push_back({all[i].tokens, {}});
     labels.push_back(all[i].label);
   }
-  // 2b. The non-hinted trajectories of the RFT file, of training items only (never held-out ones),
-  // each cut after its stop token as the GRM's samples are.
-  if (m.rft_trajectories && !config.rft.trajectories.empty()) {
-    std::set<std::string> held_out;
-    for (size_t i = items.size() - holdout_items; i < items.size(); ++i) held_out.insert(items[i].id);
-    const std::string chat = stage_judge_options(config, config.rft.principle_mode).chat_template;
-    const std::vector<int64_t> stops = rewards::judge_stop_ids(grm, tokenizer);
-    int64_t added = 0;
-    for (FileTrajectory& t : read_trajectory_file(config.rft.trajectories, tokenizer, chat)) {
-      if (t.hinted || held_out.count(t.id)) continue;
-      std::vector<int32_t> seq = std::move(t.example.prompt);
-      auto end = std::find_if(t.example.response.begin(), t.example.response.end(),
-                              [&](int32_t id) { return std::find(stops.begin(), stops.end(), id) != stops.end(); });
-      if (end != t.example.response.end()) ++end;  // keep the stop token
-      seq.insert(seq.end(), t.example.response.begin(), end);
-      train.push_back({std::move(seq), {}});
-      labels.push_back(t.correct ? 1 : 0);
-      ++added;
+  // 2b. The non-hinted RFT trajectories of training items (never held-out ones), correct or not.
+  if (m.rft_trajectories) {
+    const size_t first_held = items.size() - holdout_items;
+    const size_t before = train.size();
+    std::string source;
+    if (!config.rft.trajectories.empty()) {
+      source = config.rft.trajectories;
+      add_rft_file(config, grm, tokenizer, items, first_held, train, labels);
+    } else if (fs::exists(rft_samples_path(config))) {
+      source = rft_samples_path(config);
+      for (LabelledSample& s : read_rft_samples(source)) {
+        if (s.item >= first_held) continue;
+        train.push_back({std::move(s.tokens), {}});
+        labels.push_back(s.correct ? 1 : 0);
+      }
     }
-    log::info("metarm: ", added, " non-hinted trajectories of ", config.rft.trajectories, " added to the training set");
+    if (!source.empty())
+      log::info("metarm: ", train.size() - before, " non-hinted RFT trajectories of ", source,
+                " added to the training set");
+    else
+      log::info("metarm: no RFT trajectories to add (rft.trajectories is unset and the rft stage wrote no ",
+                rft_samples_path(config), ")");
   }
   MetaRmStats stats;
   stats.train = static_cast<int64_t>(train.size());

@@ -3,11 +3,13 @@
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
 
 #include "core/error.h"
+#include "core/file_util.h"
 #include "core/jsonl.h"
 #include "core/log.h"
 #include "rewards/rules/correctness.h"
@@ -41,6 +43,17 @@ void sum_counts(Dist& dist, RftCounts& c) {
   t = t.cpu();
   const int64_t* v = t.data_ptr<int64_t>();
   c = {v[0], v[1], v[2], v[3], v[4], v[5], c.general};
+}
+
+// Rank 0 writes every rank's labelled samples, in rank (so item) order, one line each.
+void write_samples(const RunConfig& config, Dist& dist, const nlohmann::json& local) {
+  const std::vector<std::string> parts = dist.all_gather_strings(local.dump());
+  if (!dist.is_root()) return;
+  std::filesystem::create_directories(std::filesystem::path(rft_samples_path(config)).parent_path());
+  write_file_atomic(rft_samples_path(config), [&](std::ostream& o) {
+    for (const std::string& part : parts)
+      for (const auto& line : nlohmann::json::parse(part)) o << line.dump() << "\n";
+  });
 }
 
 }  // namespace
@@ -90,35 +103,64 @@ std::vector<Example> trajectory_file_examples(const std::string& path, const Tok
   }
   std::vector<Example> out;
   for (const auto& id : order) {
-    ++counts.items;
-    std::vector<bool> correct;
-    std::vector<const FileTrajectory*> plain;
+    std::vector<const FileTrajectory*> plain, hints;
+    std::vector<bool> plain_correct, hinted_correct;
     for (const auto& r : by_id[id]) {
-      if (r.hinted) {
-        if (!hinted) continue;
-        if (r.correct) ++counts.hinted_kept, out.push_back(r.example);
-        else ++counts.rejected;
-        continue;
-      }
-      plain.push_back(&r);
-      correct.push_back(r.correct);
+      if (r.hinted && !hinted) continue;
+      (r.hinted ? hints : plain).push_back(&r);
+      (r.hinted ? hinted_correct : plain_correct).push_back(r.correct);
     }
-    counts.sampled += static_cast<int64_t>(plain.size());
-    const auto keep = rft_keep(correct, drop_too_easy);
-    if (!plain.empty() && std::all_of(correct.begin(), correct.end(), [](bool c) { return c; }) && drop_too_easy)
-      ++counts.too_easy;
-    for (size_t s = 0; s < plain.size(); ++s) {
-      if (keep[s]) ++counts.kept, out.push_back(plain[s]->example);
-      else if (!correct[s]) ++counts.rejected;
-    }
+    const RftKeep keep = rft_keep(plain_correct, hinted_correct, drop_too_easy);
+    count_item(counts, plain_correct, hinted_correct, keep);
+    for (size_t s = 0; s < hints.size(); ++s)  // hinted first: the order this function always had
+      if (keep.hinted[s]) out.push_back(hints[s]->example);
+    for (size_t s = 0; s < plain.size(); ++s)
+      if (keep.plain[s]) out.push_back(plain[s]->example);
   }
   return out;
 }
 
-std::vector<bool> rft_keep(const std::vector<bool>& correct, bool drop_too_easy) {
-  const bool all = !correct.empty() && std::all_of(correct.begin(), correct.end(), [](bool c) { return c; });
-  if (all && drop_too_easy) return std::vector<bool>(correct.size(), false);
-  return correct;
+RftKeep rft_keep(const std::vector<bool>& plain_correct, const std::vector<bool>& hinted_correct, bool drop_too_easy) {
+  auto all = [](const std::vector<bool>& v) { return std::all_of(v.begin(), v.end(), [](bool c) { return c; }); };
+  RftKeep k{plain_correct, hinted_correct, drop_too_easy && !plain_correct.empty() && all(plain_correct)};
+  if (k.too_easy) {
+    k.plain.assign(plain_correct.size(), false);
+    k.hinted.assign(hinted_correct.size(), false);
+  }
+  return k;
+}
+
+void count_item(RftCounts& c, const std::vector<bool>& plain_correct, const std::vector<bool>& hinted_correct,
+                const RftKeep& keep) {
+  ++c.items;
+  c.too_easy += keep.too_easy;
+  c.sampled += static_cast<int64_t>(plain_correct.size());
+  c.kept += std::count(keep.plain.begin(), keep.plain.end(), true);
+  c.hinted_kept += std::count(keep.hinted.begin(), keep.hinted.end(), true);
+  c.rejected += std::count(plain_correct.begin(), plain_correct.end(), false) +
+                std::count(hinted_correct.begin(), hinted_correct.end(), false);
+}
+
+std::string rft_samples_path(const RunConfig& config) { return config.run_dir + "/rft/samples.jsonl"; }
+
+std::vector<LabelledSample> read_rft_samples(const std::string& path) {
+  std::vector<LabelledSample> out;
+  for_each_jsonl(path, [&](const nlohmann::json& j, const std::string& where) {
+    SPCT_CHECK(j.contains("item") && j["item"].is_number_unsigned(), where,
+               ": field 'item' must be the item's 0-based index in data.train");
+    SPCT_CHECK(j.contains("correct") && j["correct"].is_boolean(), where, ": field 'correct' must be true or false");
+    for (const char* key : {"prompt_ids", "tokens"})
+      SPCT_CHECK(j.contains(key) && j[key].is_array(), where, ": field '", key, "' must be an array of token ids");
+    try {
+      LabelledSample s{j["item"].get<uint64_t>(), j["prompt_ids"].get<std::vector<int32_t>>(), j["correct"].get<bool>()};
+      const auto tokens = j["tokens"].get<std::vector<int32_t>>();
+      s.tokens.insert(s.tokens.end(), tokens.begin(), tokens.end());
+      out.push_back(std::move(s));
+    } catch (const nlohmann::json::exception& e) {
+      throw_error(where, ": fields 'prompt_ids' and 'tokens' must hold integer token ids (", e.what(), ")");
+    }
+  });
+  return out;
 }
 
 std::vector<Example> rft_examples(const RunConfig& config, Dist& dist, const Transformer& policy,
@@ -135,6 +177,7 @@ std::vector<Example> rft_examples(const RunConfig& config, Dist& dist, const Tra
   std::vector<uint64_t> ids;
   for (size_t i = begin; i < end; ++i) ids.push_back(i);
   std::vector<Example> local;
+  nlohmann::json samples = nlohmann::json::array();  // this rank's non-hinted samples, labelled
   c10::NoGradGuard no_grad;
   if (!mine.empty()) {
     const auto plain = rewards::sample_trajectories(policy, tokenizer, mine, r.num_samples, judge, ids);
@@ -147,27 +190,24 @@ std::vector<Example> rft_examples(const RunConfig& config, Dist& dist, const Tra
       hinted = rewards::sample_trajectories(policy, tokenizer, mine, r.hinted_samples, h, ids, hints);
     }
     for (size_t i = 0; i < mine.size(); ++i) {
-      ++counts.items;
-      std::vector<bool> correct;
-      for (const auto& t : plain[i]) correct.push_back(trajectory_reward(mine[i], t) > 0);
-      counts.sampled += static_cast<int64_t>(correct.size());
-      const auto keep = rft_keep(correct, r.drop_too_easy);
-      if (r.drop_too_easy && std::all_of(correct.begin(), correct.end(), [](bool c) { return c; })) ++counts.too_easy;
+      std::vector<bool> plain_correct, hinted_correct;
+      for (const auto& t : plain[i]) plain_correct.push_back(trajectory_reward(mine[i], t) > 0);
+      if (!hinted.empty())
+        for (const auto& t : hinted[i]) hinted_correct.push_back(trajectory_reward(mine[i], t) > 0);
+      const RftKeep keep = rft_keep(plain_correct, hinted_correct, r.drop_too_easy);
+      count_item(counts, plain_correct, hinted_correct, keep);
       for (size_t s = 0; s < plain[i].size(); ++s) {
-        if (keep[s]) ++counts.kept, local.push_back({plain[i][s].prompt_ids, plain[i][s].tokens});
-        else if (!correct[s]) ++counts.rejected;
+        const rewards::Trajectory& t = plain[i][s];
+        if (keep.plain[s]) local.push_back({t.prompt_ids, t.tokens});
+        samples.push_back({{"item", ids[i]}, {"id", mine[i].id}, {"prompt_ids", t.prompt_ids}, {"tokens", t.tokens},
+                           {"correct", bool(plain_correct[s])}});
       }
-      if (hinted.empty()) continue;
-      for (const auto& t : hinted[i]) {
-        if (trajectory_reward(mine[i], t) > 0) {
-          ++counts.hinted_kept;
-          local.push_back({rewards::judge_prompt_ids(tokenizer, mine[i], t.order, judge), t.tokens});
-        } else {
-          ++counts.rejected;
-        }
-      }
+      for (size_t s = 0; s < hinted_correct.size(); ++s)
+        if (keep.hinted[s]) local.push_back({rewards::judge_prompt_ids(tokenizer, mine[i], hinted[i][s].order, judge),
+                                             hinted[i][s].tokens});
     }
   }
+  write_samples(config, dist, samples);
   sum_counts(dist, counts);
   return gather_examples(dist, local);
 }

@@ -25,9 +25,19 @@ struct RftCounts {
   int64_t general = 0;      // general instruction examples mixed in
 };
 
-// The rejection rules over one item's non-hinted samples (correct flags): which to keep, or none
-// when drop_too_easy and all are correct.
-std::vector<bool> rft_keep(const std::vector<bool>& correct, bool drop_too_easy);
+// The rejection rules over one item's samples (correct flags by eq. 10): keep the correct ones;
+// with drop_too_easy, an item whose non-hinted samples are all correct is dropped whole, its
+// hinted samples included (the paper drops the item: it teaches nothing the model cannot do).
+struct RftKeep {
+  std::vector<bool> plain, hinted;  // which non-hinted and hinted samples become examples
+  bool too_easy = false;
+};
+RftKeep rft_keep(const std::vector<bool>& plain_correct, const std::vector<bool>& hinted_correct, bool drop_too_easy);
+
+// Adds one item's outcome to the counts (a too-easy item's correct samples are neither kept nor
+// rejected).
+void count_item(RftCounts& counts, const std::vector<bool>& plain_correct, const std::vector<bool>& hinted_correct,
+                const RftKeep& keep);
 
 // One line of a trajectory file, graded by eq. 10: the chat example (prompt ids; the trajectory with
 // the chat's end-of-turn tokens as the response), whether it is correct, whether it was hinted.
@@ -49,10 +59,24 @@ std::vector<Example> trajectory_file_examples(const std::string& path, const Tok
                                               RftCounts& counts);
 
 // Kept trajectories as training examples: trajectories sampled from `policy` (rft.trajectories
-// empty) or read from that file. Hinted samples train on the prompt without the hint.
+// empty) or read from that file. Hinted samples train on the prompt without the hint. Samples
+// drawn from the policy are also written (rank 0) to rft_samples_path, every non-hinted one with its
+// eq. 10 label: the meta RM trains on them (the paper's meta-RM data).
 std::vector<Example> rft_examples(const RunConfig& config, Dist& dist, const Transformer& policy,
                                   const Tokenizer& tokenizer, const std::vector<rewards::RmItem>& items,
                                   RftCounts& counts);
+
+// run_dir/rft/samples.jsonl: one JSON object a line, {"item" (0-based index in data.train), "id"
+// (the item's id), "prompt_ids", "tokens" (the trajectory, stop token included), "correct"}.
+std::string rft_samples_path(const RunConfig& config);
+
+struct LabelledSample {
+  uint64_t item;                // index in data.train
+  std::vector<int32_t> tokens;  // prompt + trajectory
+  bool correct;
+};
+// Reads rft_samples_path's format; errors name file, line and field.
+std::vector<LabelledSample> read_rft_samples(const std::string& path);
 
 // Rejective sampling, then SFT on the kept examples plus general data (data.general_ratio of the
 // mix). Returns the counts; the model is trained in place.
