@@ -30,7 +30,7 @@ struct ForwardOptions {
   // sequences back to back, sequence i at [cu_seqlens[i], cu_seqlens[i + 1]); a token attends
   // only to earlier tokens of its own sequence. cu_seqlens: (n + 1) int32 on the model's device;
   // max_seqlen: the longest sequence. Pass positions restarting per sequence; not with cache or valid.
-  at::Tensor cu_seqlens;
+  at::Tensor cu_seqlens = {};  // initialized: brace-initialized options may stop before it
   int64_t max_seqlen = 0;
   // When set, each transformer block runs as run_block(block, h, params): block(h) is the
   // layer's forward (it holds no reference to this call's locals), params the layer's weights.
