@@ -11,3 +11,6 @@ if(SPCT_WITH_NCCL)
   target_sources(spct_core PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/trainer/dist_nccl.cpp)
   target_link_libraries(spct_core PUBLIC CUDA::cudart)
 endif()
+# The ZeRO memory planner and `spct plan`.
+target_sources(spct_core PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/trainer/optim/memory_plan.cpp)
+target_sources(spct PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cli/cmd_plan.cpp)
