@@ -291,8 +291,8 @@ void validate(const RunConfig& c, const Check& check) {
   check(r.max_batch_size >= 1, "rollout.max_batch_size", "must be >= 1, got ", r.max_batch_size);
   check(r.seed >= 0, "rollout.seed", "must be >= 0 (-1 = the top-level seed), got ", r.seed);
 
-  check(c.optim.zero_stage == 0 || c.optim.zero_stage == 1, "optim.zero_stage", "must be 0 or 1, got ",
-        c.optim.zero_stage);
+  check(c.optim.zero_stage >= 0 && c.optim.zero_stage <= 2, "optim.zero_stage",
+        "must be 0, 1 or 2 (3, parameters sharded, is not implemented), got ", c.optim.zero_stage);
 
   validate_train(check, "sft", c.sft);
   validate_train(check, "rft", c.rft);

@@ -244,7 +244,7 @@ struct MetaRmSection : TrainSection {
 
 // How every training stage runs its optimizer step (stage-independent; lr etc. are per stage).
 struct OptimSection {
-  int zero_stage = 0;           // 0: AdamW state replicated; 1: sharded over ranks (ZeRO-1)
+  int zero_stage = 0;           // 0: replicated; 1: AdamW state sharded (ZeRO-1); 2: gradients too (ZeRO-2)
   bool skip_nonfinite = false;  // a non-finite gradient norm skips the update instead of stopping
   bool overlap_allreduce = true;  // start the gradient all-reduce during the last micro-batch's backward
 

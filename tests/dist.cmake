@@ -49,3 +49,21 @@ endif()
 set_tests_properties(${_spct_dist_tests} PROPERTIES
   LABELS dist TIMEOUT 180
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_btl=self,vader")
+
+# The memory planner: hand-worked numbers, and every ready config in configs/ planned from the
+# config.json shapes in bench/shapes/ (no weights needed); exit code 1 if a plan does not fit.
+spct_add_test(test_memory_plan unit test_memory_plan.cpp)
+foreach(plan
+    "judge-1.5b-1gpu|qwen2.5-1.5b|1|80"
+    "grm-7b-8gpu|qwen2.5-7b|8|80"
+    "grm-27b-8gpu|gemma-2-27b|8|141")
+  string(REPLACE "|" ";" plan "${plan}")
+  list(GET plan 0 name)
+  list(GET plan 1 shape)
+  list(GET plan 2 world)
+  list(GET plan 3 gb)
+  add_test(NAME plan_${name}
+           COMMAND spct plan --config ${PROJECT_SOURCE_DIR}/configs/${name}.yaml
+                   --model ${PROJECT_SOURCE_DIR}/bench/shapes/${shape}.json --world ${world} --gpu-gb ${gb})
+  set_tests_properties(plan_${name} PROPERTIES LABELS unit)
+endforeach()

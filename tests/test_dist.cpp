@@ -26,6 +26,7 @@
 #include "trainer/optim/grad_reducer.h"
 #include "trainer/loss/losses.h"
 #include "trainer/stages/trainer.h"
+#include "trainer/optim/zero.h"
 
 namespace spct {
 namespace {
@@ -367,6 +368,167 @@ TEST(GradReducerSums, EqualOneProcessOverAllMicroBatches) {
   }
 }
 
+// ---- sharded gradients (ZeRO-2) ----------------------------------------------------------------
+
+// Buckets per owner: every bucket holds parameters of one owner only, and every parameter with
+// elements is in exactly one bucket.
+TEST(GradBuckets, PerOwnerWhenSharded) {
+  const NamedTensors params = shapes({{{4}, at::kFloat}, {{2, 3}, at::kFloat}, {{5}, at::kFloat}, {{3}, at::kFloat}});
+  const std::vector<int> owners = {0, 1, 0, 1};
+  const std::vector<GradBucket> b = assign_grad_buckets(params, Dist::kDefaultBucketBytes, owners);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0].owner, 1);  // opened first: the last parameter's owner
+  EXPECT_EQ(b[0].params, (std::vector<size_t>{3, 1}));
+  EXPECT_EQ(b[1].owner, 0);
+  EXPECT_EQ(b[1].params, (std::vector<size_t>{2, 0}));
+  EXPECT_EQ(b[1].offsets, (std::vector<int64_t>{0, 5}));
+  EXPECT_THROW(assign_grad_buckets(params, 64, {0, 1}), Error);
+}
+
+// Two steps of three micro-batches, reduced into owners' shards after every micro-batch: after each
+// finish() no parameter holds a gradient and no bucket buffer is left; the installed shards equal
+// all_reduce_sum of each micro-batch's gradients, added up in micro-batch order, bit for bit (a sum
+// of two is the same in any order; at most two ranks run this); non-owned parameters get none.
+class GradReducerSharded : public ::testing::TestWithParam<OverlapCase> {};
+
+TEST_P(GradReducerSharded, ShardsEqualAllReduceSum) {
+  const auto [overlap, checkpoint] = GetParam();
+  Dist& d = *g_dist;
+  auto m = untied_tiny();
+  const NamedTensors params(m->parameters().begin(), m->parameters().end());
+  const std::vector<int> owners = zero_owners(params, d.world_size());
+  d.set_bucket_bytes(16 << 10);
+  GradReducer reducer(d, params, overlap, owners);
+  d.set_bucket_bytes(Dist::kDefaultBucketBytes);
+  ASSERT_GT(reducer.buckets().size(), GradReducer::kMaxInFlight + 2);
+  int64_t grad_bytes = 0;
+  for (const auto& [name, p] : params) grad_bytes += static_cast<int64_t>(p.nbytes());
+  for (int step = 0; step < 2; ++step) {
+    std::vector<at::Tensor> want(params.size());
+    for (int micro = 0; micro < kMicro; ++micro) {
+      zero_grad(params);
+      micro_loss(*m, d.rank(), step, micro, checkpoint).backward();
+      std::vector<at::Tensor> sums;
+      for (const auto& [name, p] : params) sums.push_back(p.grad().defined() ? p.grad().clone() : at::zeros_like(p));
+      d.all_reduce_sum(sums);
+      for (size_t i = 0; i < params.size(); ++i) want[i] = micro == 0 ? sums[i] : want[i].add_(sums[i]);
+    }
+    zero_grad(params);
+    for (int micro = 0; micro < kMicro; ++micro) {
+      const at::Tensor loss = micro_loss(*m, d.rank(), step, micro, checkpoint);
+      reducer.arm(loss);
+      loss.backward();
+      reducer.start_remaining();
+      reducer.finish();
+      for (const auto& [name, p] : params) EXPECT_FALSE(p.grad().defined()) << name << " kept a gradient";
+      EXPECT_EQ(reducer.buffer_bytes(), 0);
+    }
+    EXPECT_LT(reducer.peak_buffer_bytes(), grad_bytes) << "the bucket buffers held the whole gradient at once";
+    reducer.install_shards();
+    for (size_t i = 0; i < params.size(); ++i) {
+      const at::Tensor& g = params[i].second.grad();
+      if (owners[i] != d.rank()) {
+        EXPECT_FALSE(g.defined()) << params[i].first << " is not this rank's";
+        continue;
+      }
+      ASSERT_TRUE(g.defined()) << params[i].first;
+      EXPECT_TRUE(at::equal(g, want[i])) << "step " << step << " " << params[i].first << ": max diff "
+                                         << (g - want[i]).abs().max();
+    }
+    zero_grad(params);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dist, GradReducerSharded,
+                         ::testing::Values(OverlapCase{true, false}, OverlapCase{true, true},
+                                           OverlapCase{false, false}),
+                         case_name);
+
+// Reduced into root only: root gets the sum; the others' buffers are not checked.
+TEST(Dist, StartReduceSumIntoRoot) {
+  Dist& d = *g_dist;
+  for (int root = 0; root < d.world_size(); ++root) {
+    at::Tensor f32 = on_device(rank_values(d.rank(), {300}, at::kFloat, 60));
+    at::Tensor bf16 = on_device(rank_values(d.rank(), {17}, at::kBFloat16, 61));
+    auto a = d.start_reduce_sum(f32, root);
+    auto b = d.start_reduce_sum(bf16, root);
+    b->finish();
+    a->finish();
+    if (d.rank() != root) continue;
+    at::Tensor want_f = at::zeros({300}, at::kDouble), want_b = at::zeros({17}, at::kDouble);
+    for (int r = 0; r < d.world_size(); ++r) {
+      want_f += rank_values(r, {300}, at::kFloat, 60).to(at::kDouble);
+      want_b += rank_values(r, {17}, at::kBFloat16, 61).to(at::kDouble);
+    }
+    expect_same(f32, want_f.to(at::kFloat), "f32 into root " + std::to_string(root));
+    expect_same(bf16, want_b.to(at::kBFloat16), "bf16 into root " + std::to_string(root));
+  }
+  EXPECT_THROW(d.start_reduce_sum(on_device(at::zeros({4})), d.world_size()), Error);
+}
+
+// ---- StageTrainer -----------------------------------------------------------------------------
+
+struct TinyRun {
+  bool checkpoint = false;
+  bool overlap = true;
+  int zero_stage = 0;
+  int micro = kMicro;  // micro-batches per step on every rank
+  int steps = 3;
+};
+
+RunConfig tiny_run_config(const TinyRun& r) {
+  RunConfig config;
+  config.model.activation_checkpointing = r.checkpoint;
+  config.optim.overlap_allreduce = r.overlap;
+  config.optim.zero_stage = r.zero_stage;
+  config.sft.lr = 1e-3;
+  config.sft.warmup_steps = 0;
+  config.sft.weight_decay = 0.01;
+  config.sft.grad_clip = 0.05;  // small enough to clip
+  return config;
+}
+
+// Steps [first, last) of StageTrainer on the untied tiny model, with clipping and weight decay.
+void train_steps(StageTrainer& trainer, const Transformer& m, const TinyRun& r, int first, int last) {
+  for (int step = first; step < last; ++step) {
+    for (int micro = 0; micro < r.micro; ++micro)
+      trainer.backward(micro_loss(m, g_dist->rank(), step, micro, r.checkpoint), micro + 1 == r.micro);
+    const double norm = trainer.apply_gradients();
+    EXPECT_GT(norm, 0.05) << "step " << step << " was not clipped";
+  }
+}
+
+std::vector<at::Tensor> params_of(const Transformer& m) {
+  std::vector<at::Tensor> out;
+  for (const auto& [name, p] : m.parameters()) out.push_back(p.detach().clone());
+  return out;
+}
+
+// The parameters after r.steps steps, 16 KiB gradient buckets.
+std::vector<at::Tensor> train_tiny(const TinyRun& r) {
+  const RunConfig config = tiny_run_config(r);
+  auto m = untied_tiny();
+  g_dist->set_bucket_bytes(16 << 10);
+  {
+    StageTrainer trainer(config, *g_dist, *m, Stage::sft, config.sft);
+    g_dist->set_bucket_bytes(Dist::kDefaultBucketBytes);
+    train_steps(trainer, *m, r, 0, r.steps);
+  }
+  return params_of(*m);
+}
+
+void expect_params(const std::vector<at::Tensor>& got, const std::vector<at::Tensor>& want, double tol,
+                   const std::string& what) {
+  const auto initial = untied_tiny();
+  const NamedTensors& names = initial->parameters();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    const bool ok = tol == 0 ? at::equal(got[i], want[i]) : at::allclose(got[i], want[i], 0, tol);
+    EXPECT_TRUE(ok) << what << ": " << names[i].first << ": max diff " << (got[i] - want[i]).abs().max();
+    EXPECT_FALSE(at::equal(got[i], names[i].second)) << names[i].first << " did not move";
+  }
+}
+
 struct TrainerCase {
   bool checkpoint;
   int zero_stage;
@@ -380,47 +542,88 @@ TEST_P(GradOverlapTrainer, SameParametersAsAfterBackward) {
   const auto [checkpoint, zero_stage] = GetParam();
   Dist& d = *g_dist;
   if (d.world_size() == 1) GTEST_SKIP() << "one rank does not all-reduce";
-  auto run = [&](bool overlap) {
-    RunConfig config;
-    config.model.activation_checkpointing = checkpoint;
-    config.optim.overlap_allreduce = overlap;
-    config.optim.zero_stage = zero_stage;
-    config.sft.lr = 1e-3;
-    config.sft.warmup_steps = 0;
-    config.sft.weight_decay = 0.01;
-    config.sft.grad_clip = 0.05;  // small enough to clip
-    auto m = untied_tiny();
-    d.set_bucket_bytes(16 << 10);
-    {
-      StageTrainer trainer(config, d, *m, Stage::sft, config.sft);
-      d.set_bucket_bytes(Dist::kDefaultBucketBytes);
-      for (int step = 0; step < 3; ++step) {
-        for (int micro = 0; micro < kMicro; ++micro)
-          trainer.backward(micro_loss(*m, d.rank(), step, micro, checkpoint), micro + 1 == kMicro);
-        const double norm = trainer.apply_gradients();
-        EXPECT_GT(norm, 0.05) << "step " << step << " was not clipped";
-      }
-    }
-    std::vector<at::Tensor> out;
-    for (const auto& [name, p] : m->parameters()) out.push_back(p.detach().clone());
-    return out;
-  };
-  const std::vector<at::Tensor> overlapped = run(true), after = run(false);
-  const auto initial = untied_tiny();
-  const NamedTensors names = initial->parameters();
-  for (size_t i = 0; i < overlapped.size(); ++i) {
-    EXPECT_TRUE(at::equal(overlapped[i], after[i])) << names[i].first << ": max diff "
-                                                     << (overlapped[i] - after[i]).abs().max();
-    EXPECT_FALSE(at::equal(overlapped[i], names[i].second)) << names[i].first << " did not move";
-  }
+  auto run = [&](bool overlap) { return train_tiny({checkpoint, overlap, zero_stage}); };
+  expect_params(run(true), run(false), 0, "overlapped vs after backward");
 }
 
 INSTANTIATE_TEST_SUITE_P(Dist, GradOverlapTrainer,
-                         ::testing::Values(TrainerCase{false, 0}, TrainerCase{true, 0}, TrainerCase{true, 1}),
+                         ::testing::Values(TrainerCase{false, 0}, TrainerCase{true, 0}, TrainerCase{true, 1},
+                                           TrainerCase{false, 2}, TrainerCase{true, 2}),
                          [](const auto& info) {
                            return std::string(info.param.checkpoint ? "Checkpointed" : "Plain") + "Zero" +
                                   std::to_string(info.param.zero_stage);
                          });
+
+// ZeRO-2 against the replicated optimizer (zero_stage 0), three steps with clipping and weight
+// decay. One micro-batch per step: the same sums in the same order (a reduce into the owner adds
+// the same two numbers as the all-reduce; the norm is summed in parameter order from exact
+// per-parameter squares), so bit for bit. Three micro-batches: ZeRO-2 reduces each micro-batch
+// and adds the sums, the replicated run adds the micro-batches first, so within fp32 rounding.
+TEST(Zero2Trainer, SameParametersAsReplicated) {
+  if (g_dist->world_size() == 1) GTEST_SKIP() << "one rank does not shard";
+  expect_params(train_tiny({false, true, 2, 1}), train_tiny({false, true, 0, 1}), 0, "one micro-batch");
+  expect_params(train_tiny({false, true, 2, kMicro}), train_tiny({false, true, 0, kMicro}), 1e-6,
+                "three micro-batches");
+}
+
+// A directory every rank sees (rank 0 makes it), removed at the end.
+struct SharedDir {
+  std::string path;
+  SharedDir() {
+    if (g_dist->is_root()) {
+      std::string templ = (std::filesystem::temp_directory_path() / "spct-zero-XXXXXX").string();
+      if (mkdtemp(templ.data())) path = templ;
+    }
+    path = g_dist->all_gather_strings(path)[0];
+  }
+  ~SharedDir() {
+    g_dist->barrier();
+    if (g_dist->is_root() && !path.empty()) std::filesystem::remove_all(path);
+  }
+};
+
+// A checkpoint written after two steps with one ZeRO stage continues with another (optimizer
+// state re-sharded or gathered) and gives, after four steps, the parameters of four uninterrupted
+// ZeRO-2 steps bit for bit (one micro-batch per step: the stages agree bit for bit).
+TEST(Zero2Trainer, ResumeOntoAnotherStage) {
+  Dist& d = *g_dist;
+  if (d.world_size() == 1) GTEST_SKIP() << "one rank does not shard";
+  const TinyRun base{false, true, 2, 1, 4};
+  const std::vector<at::Tensor> want = train_tiny(base);
+  for (auto [from, to] : {std::pair{2, 0}, std::pair{0, 2}}) {
+    SharedDir dir;
+    ASSERT_FALSE(dir.path.empty());
+    auto model_for = [&](int stage, RunConfig& config) {
+      TinyRun r = base;
+      r.zero_stage = stage;
+      config = tiny_run_config(r);
+      config.model.path = dir.path + "/model";
+      config.checkpoint.dir = dir.path + "/checkpoints";
+      return r;
+    };
+    {
+      RunConfig config;
+      const TinyRun r = model_for(from, config);
+      auto m = untied_tiny();
+      if (d.is_root()) {
+        std::filesystem::create_directories(config.model.path);
+        std::ofstream(config.model.path + "/config.json") << m->config().to_hf_json("float32").dump(2);
+      }
+      StageTrainer trainer(config, d, *m, Stage::sft, config.sft);
+      train_steps(trainer, *m, r, 0, 2);
+      trainer.save_checkpoint(nlohmann::json::object());
+    }
+    RunConfig config;
+    const TinyRun r = model_for(to, config);
+    auto m = untied_tiny();
+    StageTrainer trainer(config, d, *m, Stage::sft, config.sft);
+    ASSERT_TRUE(trainer.resume());
+    EXPECT_EQ(trainer.step(), 2);
+    train_steps(trainer, *m, r, 2, 4);
+    expect_params(params_of(*m), want, 0,
+                  "zero_stage " + std::to_string(from) + " then " + std::to_string(to));
+  }
+}
 
 // Prints failures from ranks other than 0 (rank 0 has gtest's printer) and ends the job when a
 // test fails on this rank.

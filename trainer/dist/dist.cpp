@@ -83,12 +83,27 @@ class FinishedRequest final : public Dist::ReduceRequest {
 };
 }  // namespace
 
-std::unique_ptr<Dist::ReduceRequest> Dist::start_all_reduce_sum(const at::Tensor& flat) {
-  check_on_device(flat, "start_all_reduce_sum", 0);
-  SPCT_CHECK(flat.dim() == 1 && flat.is_contiguous(), "start_all_reduce_sum needs a contiguous 1-D tensor, got sizes ",
+void Dist::check_flat(const at::Tensor& flat, const char* what) const {
+  check_on_device(flat, what, 0);
+  SPCT_CHECK(flat.dim() == 1 && flat.is_contiguous(), what, " needs a contiguous 1-D tensor, got sizes ",
              flat.sizes(), flat.is_contiguous() ? "" : " (not contiguous)");
-  SPCT_CHECK(reducible(flat.scalar_type()), "start_all_reduce_sum: dtype ", flat.scalar_type(),
+  SPCT_CHECK(reducible(flat.scalar_type()), what, ": dtype ", flat.scalar_type(),
              " is not supported (float, double, bfloat16, half, int32, int64)");
+}
+
+std::unique_ptr<Dist::ReduceRequest> Dist::start_all_reduce_sum(const at::Tensor& flat) {
+  check_flat(flat, "start_all_reduce_sum");
+  return start_reduce_flat(flat);
+}
+
+std::unique_ptr<Dist::ReduceRequest> Dist::start_reduce_sum(const at::Tensor& flat, int root) {
+  check_flat(flat, "start_reduce_sum");
+  SPCT_CHECK(root >= 0 && root < world_size(), "start_reduce_sum: root ", root, " is not a rank of a job of ",
+             world_size());
+  return start_reduce_to_root(flat, root);
+}
+
+std::unique_ptr<Dist::ReduceRequest> Dist::start_reduce_to_root(const at::Tensor& flat, int root) {
   return start_reduce_flat(flat);
 }
 

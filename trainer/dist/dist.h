@@ -67,6 +67,10 @@ class Dist {
   // (bf16/f16 through an f32 copy, rounded once at finish); NcclDist: ncclAllReduce on a
   // communication stream, after the work queued so far on the compute stream; LocalDist: nothing.
   std::unique_ptr<ReduceRequest> start_all_reduce_sum(const at::Tensor& flat);
+  // The same, but only root's `flat` receives the sum (ZeRO-2: a gradient bucket reduced into
+  // its owner's shard); the other ranks' `flat` is left unspecified. MpiDist: MPI_Ireduce;
+  // NcclDist: ncclReduce on the communication stream; LocalDist: nothing.
+  std::unique_ptr<ReduceRequest> start_reduce_sum(const at::Tensor& flat, int root);
   // Overwrites every tensor with root's (parameters at start).
   void broadcast(std::vector<at::Tensor>& tensors, int root);
   // Every rank's tensor concatenated along dim 0 in rank order. First dims may differ per rank;
@@ -90,11 +94,14 @@ class Dist {
   // flat: contiguous 1-D tensor on device(), checked. This default reduces at once (reduce_flat)
   // and returns a finished request.
   virtual std::unique_ptr<ReduceRequest> start_reduce_flat(const at::Tensor& flat);
+  // flat as above, root a rank. This default all-reduces (root gets the sum, so does everyone).
+  virtual std::unique_ptr<ReduceRequest> start_reduce_to_root(const at::Tensor& flat, int root);
 
  private:
   void reduce_buckets(std::vector<at::Tensor>& tensors, ReduceOp op);
   void reduce_bucket(std::vector<at::Tensor*>& bucket, ReduceOp op);
   void check_on_device(const at::Tensor& t, const char* what, size_t index) const;
+  void check_flat(const at::Tensor& flat, const char* what) const;
 
   DistTopology topo_;
   int64_t bucket_bytes_ = kDefaultBucketBytes;

@@ -112,22 +112,10 @@ class MpiDist final : public Dist {
   }
 
   std::unique_ptr<ReduceRequest> start_reduce_flat(const at::Tensor& flat) override {
-    mpi_check_thread("Dist::start_all_reduce_sum");
-    // MPI has no 16-bit floats: reduce an f32 copy, rounded into `flat` once at finish().
-    const bool narrow = flat.scalar_type() == at::kBFloat16 || flat.scalar_type() == at::kHalf;
-    at::Tensor wide = narrow ? flat.to(at::kFloat) : at::Tensor();
-    const at::Tensor& buf = narrow ? wide : flat;
-    auto request = std::make_unique<MpiReduceRequest>(flat, wide);
-    const MPI_Datatype type = mpi_type(buf.scalar_type());
-    char* data = static_cast<char*>(buf.data_ptr());
-    const int64_t n = buf.numel();
-    for (int64_t off = 0; off < n; off += kMaxCount) {
-      const int count = static_cast<int>(std::min(kMaxCount, n - off));
-      request->requests().push_back(MPI_REQUEST_NULL);
-      mpiCheck(MPI_Iallreduce(MPI_IN_PLACE, data + off * buf.element_size(), count, type, MPI_SUM, MPI_COMM_WORLD,
-                              &request->requests().back()));
-    }
-    return request;
+    return start_nonblocking(flat, -1, "Dist::start_all_reduce_sum");
+  }
+  std::unique_ptr<ReduceRequest> start_reduce_to_root(const at::Tensor& flat, int root) override {
+    return start_nonblocking(flat, root, "Dist::start_reduce_sum");
   }
 
   void broadcast_flat(at::Tensor& flat, int root) override {
@@ -139,6 +127,33 @@ class MpiDist final : public Dist {
     SPCT_CHECK(bytes <= INT_MAX, "all_gather: ", bytes, " bytes per rank is more than MPI can send at once");
     mpiCheck(MPI_Allgather(in.data_ptr(), static_cast<int>(bytes), MPI_BYTE, out.data_ptr(),
                            static_cast<int>(bytes), MPI_BYTE, MPI_COMM_WORLD));
+  }
+
+ private:
+  // MPI_Iallreduce (root < 0) or MPI_Ireduce into root, in place.
+  std::unique_ptr<ReduceRequest> start_nonblocking(const at::Tensor& flat, int root, const char* what) {
+    mpi_check_thread(what);
+    // MPI has no 16-bit floats: reduce an f32 copy, rounded into `flat` once at finish().
+    const bool narrow = flat.scalar_type() == at::kBFloat16 || flat.scalar_type() == at::kHalf;
+    at::Tensor wide = narrow ? flat.to(at::kFloat) : at::Tensor();
+    const at::Tensor& buf = narrow ? wide : flat;
+    auto request = std::make_unique<MpiReduceRequest>(flat, wide);
+    const MPI_Datatype type = mpi_type(buf.scalar_type());
+    char* data = static_cast<char*>(buf.data_ptr());
+    const int64_t n = buf.numel();
+    for (int64_t off = 0; off < n; off += kMaxCount) {
+      const int count = static_cast<int>(std::min(kMaxCount, n - off));
+      request->requests().push_back(MPI_REQUEST_NULL);
+      void* chunk = data + off * buf.element_size();
+      MPI_Request* r = &request->requests().back();
+      if (root < 0)
+        mpiCheck(MPI_Iallreduce(MPI_IN_PLACE, chunk, count, type, MPI_SUM, MPI_COMM_WORLD, r));
+      else if (root == rank())
+        mpiCheck(MPI_Ireduce(MPI_IN_PLACE, chunk, count, type, MPI_SUM, root, MPI_COMM_WORLD, r));
+      else
+        mpiCheck(MPI_Ireduce(chunk, nullptr, count, type, MPI_SUM, root, MPI_COMM_WORLD, r));
+    }
+    return request;
   }
 };
 

@@ -112,7 +112,10 @@ class NcclDist final : public Dist {
     ncclCheck(ncclAllGather(in.data_ptr(), out.data_ptr(), in.nbytes(), ncclUint8, comm_, stream()));
     track("all_gather");
   }
-  std::unique_ptr<ReduceRequest> start_reduce_flat(const at::Tensor& flat) override;
+  std::unique_ptr<ReduceRequest> start_reduce_flat(const at::Tensor& flat) override { return start_on_comm(flat, -1); }
+  std::unique_ptr<ReduceRequest> start_reduce_to_root(const at::Tensor& flat, int root) override {
+    return start_on_comm(flat, root);
+  }
 
  private:
   struct Pending {
@@ -156,6 +159,7 @@ class NcclDist final : public Dist {
   void check_nccl(ncclResult_t r, const char* call, const char* file, int line);
   void wait_ready(const char* call);
   void track(const char* op, cudaStream_t on = stream());
+  std::unique_ptr<ReduceRequest> start_on_comm(const at::Tensor& flat, int root);  // root < 0: all-reduce
   void watch();
   std::string watch_once();
 
@@ -246,16 +250,23 @@ void NcclDist::wait_ready(const char* call) {
   }
 }
 
-// The overlapped all-reduce: on comm_stream_, after the work queued so far on stream 0 (the
-// bucket's packing). May be called from LibTorch's autograd thread of this device (a gradient
-// hook): NCCL calls on one communicator only need to be serialized, and they are (the main thread
-// waits in backward meanwhile).
-std::unique_ptr<Dist::ReduceRequest> NcclDist::start_reduce_flat(const at::Tensor& flat) {
+// The overlapped all-reduce (root < 0) or reduce into root (ZeRO-2): on comm_stream_, after the
+// work queued so far on stream 0 (the bucket's packing). May be called from LibTorch's autograd
+// thread of this device (a gradient hook): NCCL calls on one communicator only need to be
+// serialized, and they are (the main thread waits in backward meanwhile).
+std::unique_ptr<Dist::ReduceRequest> NcclDist::start_on_comm(const at::Tensor& flat, int root) {
   cudaCheck(cudaEventRecord(ready_, stream()));
   cudaCheck(cudaStreamWaitEvent(comm_stream_, ready_, 0));
-  ncclCheck(ncclAllReduce(flat.data_ptr(), flat.data_ptr(), static_cast<size_t>(flat.numel()),
-                          nccl_type(flat.scalar_type()), ncclSum, comm_, comm_stream_));
-  track("all_reduce (overlapped)", comm_stream_);
+  const size_t count = static_cast<size_t>(flat.numel());
+  if (root < 0) {
+    ncclCheck(ncclAllReduce(flat.data_ptr(), flat.data_ptr(), count, nccl_type(flat.scalar_type()), ncclSum, comm_,
+                            comm_stream_));
+    track("all_reduce (overlapped)", comm_stream_);
+  } else {
+    ncclCheck(ncclReduce(flat.data_ptr(), flat.data_ptr(), count, nccl_type(flat.scalar_type()), ncclSum, root, comm_,
+                         comm_stream_));
+    track("reduce (overlapped)", comm_stream_);
+  }
   cudaEvent_t done;
   cudaCheck(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
   cudaCheck(cudaEventRecord(done, comm_stream_));

@@ -14,17 +14,22 @@
 
 namespace spct {
 
-std::vector<GradBucket> assign_grad_buckets(const NamedTensors& params, int64_t bucket_bytes) {
+std::vector<GradBucket> assign_grad_buckets(const NamedTensors& params, int64_t bucket_bytes,
+                                            const std::vector<int>& owners) {
   SPCT_CHECK(bucket_bytes > 0, "gradient buckets: the bucket size must be positive, got ", bucket_bytes, " bytes");
+  SPCT_CHECK(owners.empty() || owners.size() == params.size(), "gradient buckets: ", owners.size(), " owners for ",
+             params.size(), " parameters");
   std::vector<GradBucket> closed;
-  std::vector<GradBucket> open;  // at most one per dtype, in the order they opened
+  std::vector<GradBucket> open;  // at most one per dtype and owner, in the order they opened
   std::vector<int64_t> open_bytes;
   for (size_t k = params.size(); k-- > 0;) {
     const at::Tensor& p = params[k].second;
     if (p.numel() == 0) continue;
     const at::ScalarType dtype = p.scalar_type();
+    const int owner = owners.empty() ? -1 : owners[k];
     const int64_t bytes = static_cast<int64_t>(p.nbytes());
-    auto it = std::find_if(open.begin(), open.end(), [&](const GradBucket& b) { return b.dtype == dtype; });
+    auto it = std::find_if(open.begin(), open.end(),
+                           [&](const GradBucket& b) { return b.dtype == dtype && b.owner == owner; });
     size_t j = static_cast<size_t>(it - open.begin());
     if (it != open.end() && open_bytes[j] + bytes > bucket_bytes) {
       closed.push_back(std::move(open[j]));
@@ -35,6 +40,7 @@ std::vector<GradBucket> assign_grad_buckets(const NamedTensors& params, int64_t 
     if (it == open.end()) {
       GradBucket b;
       b.dtype = dtype;
+      b.owner = owner;
       open.push_back(std::move(b));
       open_bytes.push_back(0);
       j = open.size() - 1;
@@ -64,11 +70,12 @@ struct GradReadyHook final : torch::autograd::FunctionPostHook {
   size_t param;
 };
 
-GradReducer::GradReducer(Dist& dist, const NamedTensors& params, bool overlap)
+GradReducer::GradReducer(Dist& dist, const NamedTensors& params, bool overlap, std::vector<int> owners)
     : dist_(dist),
       params_(params),
       overlap_(overlap),
-      buckets_(assign_grad_buckets(params, dist.bucket_bytes())),
+      owners_(std::move(owners)),
+      buckets_(assign_grad_buckets(params, dist.bucket_bytes(), owners_)),
       bucket_of_(params.size(), -1),
       slot_of_(params.size(), -1) {
   for (size_t b = 0; b < buckets_.size(); ++b) {
@@ -78,8 +85,9 @@ GradReducer::GradReducer(Dist& dist, const NamedTensors& params, bool overlap)
       slot_of_[bucket.params[s]] = static_cast<int64_t>(s);
     }
     const at::Tensor& first = params_[bucket.params[0]].second;
-    flats_.push_back(at::empty({bucket.numel}, first.options().requires_grad(false)));
+    flats_.push_back(sharded() ? at::Tensor() : at::empty({bucket.numel}, first.options().requires_grad(false)));
   }
+  if (sharded()) shards_.resize(params_.size());
   for (const auto& [name, p] : params_)
     SPCT_CHECK(p.device() == dist.device(), "gradient all-reduce: parameter ", name, " is on ", p.device(),
                " but this rank's collectives run on ", dist.device());
@@ -130,12 +138,17 @@ void GradReducer::mark_ready(size_t param) {
   c10::NoGradGuard no_grad;
   const size_t b = static_cast<size_t>(bucket_of_[param]);
   const at::Tensor& p = params_[param].second;
+  if (!flats_[b].defined()) {
+    flats_[b] = at::empty({buckets_[b].numel}, p.options().requires_grad(false));
+    peak_buffer_bytes_ = std::max(peak_buffer_bytes_, buffer_bytes_unlocked());
+  }
   const at::Tensor& grad = p.grad();
   at::Tensor dst = flats_[b].narrow(0, buckets_[b].offsets[slot_of_[param]], p.numel());
   if (grad.defined())
     dst.view(p.sizes()).copy_(grad);
   else
     dst.zero_();  // no gradient on this rank: it adds nothing to the others'
+  if (sharded() && grad.defined()) p.mutable_grad().reset();  // the bucket holds it now
   ready_[param] = 1;
   ++ready_count_;
   --missing_[b];
@@ -145,7 +158,11 @@ void GradReducer::mark_ready(size_t param) {
 // order its gradients arrive in.
 void GradReducer::start_ready_buckets() {
   while (next_start_ < buckets_.size() && missing_[next_start_] == 0) {
-    requests_[next_start_] = dist_.start_all_reduce_sum(flats_[next_start_]);
+    // Sharded: bounded memory; the oldest bucket in flight is consumed before another starts.
+    if (sharded() && next_start_ - completed_ >= kMaxInFlight) complete(completed_++);
+    const int owner = buckets_[next_start_].owner;
+    requests_[next_start_] = owner < 0 ? dist_.start_all_reduce_sum(flats_[next_start_])
+                                       : dist_.start_reduce_sum(flats_[next_start_], owner);
     if (armed_) {
       ++started_in_backward_;
       ready_when_started_.push_back(ready_count_);
@@ -157,7 +174,27 @@ void GradReducer::start_ready_buckets() {
 // MPI moves a non-blocking collective on only inside MPI calls; testing the oldest request from
 // the hooks lets the reductions progress during backward.
 void GradReducer::poll_oldest() {
+  polled_ = std::max(polled_, completed_);
   while (polled_ < next_start_ && requests_[polled_]->poll()) ++polled_;
+}
+
+void GradReducer::complete(size_t b) {
+  c10::NoGradGuard no_grad;
+  requests_[b]->finish();
+  requests_[b].reset();
+  const GradBucket& bucket = buckets_[b];
+  if (bucket.owner == dist_.rank()) {
+    for (size_t s = 0; s < bucket.params.size(); ++s) {
+      const size_t i = bucket.params[s];
+      const at::Tensor& p = params_[i].second;
+      const at::Tensor sum = flats_[b].narrow(0, bucket.offsets[s], p.numel()).view(p.sizes());
+      if (shards_[i].defined())
+        shards_[i].add_(sum);
+      else
+        shards_[i] = sum.clone();
+    }
+  }
+  flats_[b] = at::Tensor();
 }
 
 void GradReducer::arm(const at::Tensor& loss) {
@@ -206,7 +243,10 @@ void GradReducer::finish() {
   start_remaining();
   std::lock_guard<std::mutex> lock(mutex_);
   c10::NoGradGuard no_grad;
-  for (size_t b = 0; b < buckets_.size(); ++b) {
+  if (sharded()) {
+    while (completed_ < buckets_.size()) complete(completed_++);
+  }
+  for (size_t b = 0; b < buckets_.size() && !sharded(); ++b) {
     requests_[b]->finish();
     for (size_t s = 0; s < buckets_[b].params.size(); ++s) {
       const at::Tensor& p = params_[buckets_[b].params[s]].second;
@@ -219,12 +259,43 @@ void GradReducer::finish() {
     requests_[b].reset();
   }
   for (const auto& [name, p] : params_)  // parameters without elements
-    if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
+    if (!p.grad().defined() && !sharded()) p.mutable_grad() = at::zeros_like(p);
   std::fill(ready_.begin(), ready_.end(), 0);
   for (size_t b = 0; b < buckets_.size(); ++b) missing_[b] = static_cast<int64_t>(buckets_[b].params.size());
   ready_count_ = 0;
   next_start_ = 0;
   polled_ = 0;
+  completed_ = 0;
+}
+
+void GradReducer::install_shards() {
+  SPCT_CHECK(sharded(), "GradReducer::install_shards: the reducer is not sharded");
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const at::Tensor& p = params_[i].second;
+    if (owners_[i] == dist_.rank())
+      p.mutable_grad() = shards_[i].defined() ? std::move(shards_[i]) : at::zeros_like(p);
+    else
+      p.mutable_grad().reset();
+    shards_[i] = at::Tensor();
+  }
+}
+
+int64_t GradReducer::buffer_bytes_unlocked() const {
+  int64_t bytes = 0;
+  for (const at::Tensor& f : flats_)
+    if (f.defined()) bytes += static_cast<int64_t>(f.nbytes());
+  return bytes;
+}
+
+int64_t GradReducer::buffer_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return buffer_bytes_unlocked();
+}
+
+int64_t GradReducer::peak_buffer_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::max(peak_buffer_bytes_, buffer_bytes_unlocked());
 }
 
 int64_t GradReducer::started_in_backward() const {

@@ -21,6 +21,23 @@ std::string shape_str(at::IntArrayRef sizes) {
 
 bool is_training_dtype(at::ScalarType t) { return t == at::kFloat || t == at::kBFloat16 || t == at::kHalf; }
 
+// Clips every defined grad of params to max_norm, given their squared global norm `total`.
+GradNorm clip_to(const NamedTensors& params, double max_norm, const at::Tensor& total) {
+  c10::NoGradGuard no_grad;
+  GradNorm out;
+  out.norm = std::sqrt(total.item<double>());
+  out.finite = std::isfinite(out.norm);
+  if (!out.finite || max_norm <= 0.0) return out;
+  const double coef = max_norm / (out.norm + 1e-6);
+  if (coef >= 1.0) return out;
+  out.scale = coef;
+  for (const auto& [name, p] : params) {
+    const at::Tensor& g = p.grad();
+    if (g.defined()) p.mutable_grad().mul_(coef);
+  }
+  return out;
+}
+
 }  // namespace
 
 AdamW::AdamW(const NamedTensors& params, AdamWOptions options) : options_(options) {
@@ -190,19 +207,26 @@ GradNorm clip_grad_norm(const NamedTensors& params, double max_norm,
   }
   at::Tensor total = squares.empty() ? at::zeros({}, device_opts) : at::stack(squares).sum();  // ()
   if (all_reduce_sum) all_reduce_sum(total);
+  return clip_to(params, max_norm, total);
+}
 
-  GradNorm out;
-  out.norm = std::sqrt(total.item<double>());
-  out.finite = std::isfinite(out.norm);
-  if (!out.finite || max_norm <= 0.0) return out;
-  const double coef = max_norm / (out.norm + 1e-6);
-  if (coef >= 1.0) return out;
-  out.scale = coef;
-  for (const auto& [name, p] : params) {
+GradNorm clip_sharded_grad_norm(const NamedTensors& params, const std::vector<char>& mine, double max_norm,
+                                const std::function<void(at::Tensor&)>& all_reduce_sum) {
+  SPCT_CHECK(mine.size() == params.size(), "clip_sharded_grad_norm: ", mine.size(), " flags for ", params.size(),
+             " parameters");
+  c10::NoGradGuard no_grad;
+  std::vector<at::Tensor> squares;  // () float32 per parameter, zero where not mine
+  for (size_t i = 0; i < params.size(); ++i) {
+    const at::Tensor& p = params[i].second;
     const at::Tensor& g = p.grad();
-    if (g.defined()) p.mutable_grad().mul_(coef);
+    SPCT_CHECK(!mine[i] || g.defined(), "clip_sharded_grad_norm: parameter '", params[i].first,
+               "' is this rank's but has no gradient");
+    squares.push_back(mine[i] ? g.to(at::kFloat).pow(2).sum() : at::zeros({}, p.options().dtype(at::kFloat)));
   }
-  return out;
+  if (squares.empty()) return clip_to(params, max_norm, at::zeros({}, at::TensorOptions().dtype(at::kFloat)));
+  at::Tensor per_param = at::stack(squares);  // (params)
+  all_reduce_sum(per_param);
+  return clip_to(params, max_norm, per_param.sum());
 }
 
 }  // namespace spct

@@ -84,4 +84,12 @@ struct GradNorm {
 GradNorm clip_grad_norm(const NamedTensors& params, double max_norm,
                         const std::function<void(at::Tensor&)>& all_reduce_sum = {});
 
+// The same over gradients sharded by parameter (ZeRO-2): this rank holds the grads of the
+// parameters marked in `mine` (the others have none). The squared norm of each parameter goes
+// into a (params.size()) float32 vector, zero where not mine, which all_reduce_sum adds across
+// ranks (exactly: every entry has one non-zero term) before it is summed in parameter order. So
+// the norm equals clip_grad_norm's over the whole summed gradients bit for bit.
+GradNorm clip_sharded_grad_norm(const NamedTensors& params, const std::vector<char>& mine, double max_norm,
+                                const std::function<void(at::Tensor&)>& all_reduce_sum);
+
 }  // namespace spct

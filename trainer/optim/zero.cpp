@@ -9,16 +9,22 @@
 
 namespace spct {
 
-std::vector<int> zero_owners(const NamedTensors& params, int world) {
+std::vector<int> zero_owners(const std::vector<int64_t>& numels, int world) {
   SPCT_CHECK(world >= 1, "zero_owners: world size must be >= 1, got ", world);
   std::vector<int64_t> load(world, 0);
   std::vector<int> owners;
-  for (const auto& [name, p] : params) {
+  for (int64_t n : numels) {
     const int r = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
     owners.push_back(r);
-    load[r] += p.numel();
+    load[r] += n;
   }
   return owners;
+}
+
+std::vector<int> zero_owners(const NamedTensors& params, int world) {
+  std::vector<int64_t> numels;
+  for (const auto& [name, p] : params) numels.push_back(p.numel());
+  return zero_owners(numels, world);
 }
 
 NamedTensors owned_params(const NamedTensors& params, const std::vector<int>& owners, int rank) {

@@ -14,6 +14,8 @@ namespace spct {
 // Owner rank of each parameter (in the order given). Whole parameters, greedily to the least
 // loaded rank by element count (ties: lowest rank), in order: deterministic on every rank.
 std::vector<int> zero_owners(const NamedTensors& params, int world);
+// The same from element counts alone (the memory planner has no tensors).
+std::vector<int> zero_owners(const std::vector<int64_t>& numels, int world);
 
 // The parameters rank owns, in their order.
 NamedTensors owned_params(const NamedTensors& params, const std::vector<int>& owners, int rank);

@@ -70,15 +70,15 @@ std::vector<at::Tensor> cuda_rng_states(Dist& dist, at::Device model_device) {
 // The optimizer entries this rank's AdamW needs from a checkpoint written with any world size and
 // zero_stage: its own shard when the sharding is unchanged, else picked from all of them.
 NamedTensors optimizer_state_for(const std::string& path, const CheckpointState& state, const Dist& dist,
-                                 const NamedTensors& owned, bool sharded_now) {
+                                 const NamedTensors& owned, int zero_stage) {
+  const bool sharded_now = zero_stage >= 1;
   if (state.optimizer_shards == 0) {
     if (!sharded_now) return state.optimizer;
     return select_optimizer_state({state.optimizer}, owned, path);
   }
   if (sharded_now && state.optimizer_shards == dist.world_size()) return load_optimizer_shard(path, dist.rank());
   log::info(path, ": re-sharding optimizer state from ", state.optimizer_shards, " shard(s) to ",
-            sharded_now ? dist.world_size() : 1, " (", dist.world_size(), " rank(s), zero_stage ", sharded_now ? 1 : 0,
-            ")");
+            sharded_now ? dist.world_size() : 1, " (", dist.world_size(), " rank(s), zero_stage ", zero_stage, ")");
   std::vector<NamedTensors> shards;
   for (int r = 0; r < state.optimizer_shards; ++r) shards.push_back(load_optimizer_shard(path, r));
   return select_optimizer_state(shards, owned, path);
@@ -103,10 +103,12 @@ StageTrainer::StageTrainer(const RunConfig& config, Dist& dist, Transformer& mod
       stage_(stage),
       train_(train),
       params_(trainable(model)),
-      owners_(config.optim.zero_stage == 1 ? zero_owners(params_, dist.world_size()) : std::vector<int>{}),
+      owners_(config.optim.zero_stage >= 1 ? zero_owners(params_, dist.world_size()) : std::vector<int>{}),
       optimizer_(owners_.empty() ? params_ : owned_params(params_, owners_, dist.rank()), adamw_options(train)),
-      reducer_(dist.world_size() > 1 ? std::make_unique<GradReducer>(dist, params_, config.optim.overlap_allreduce)
-                                     : nullptr),
+      reducer_(dist.world_size() > 1
+                   ? std::make_unique<GradReducer>(dist, params_, config.optim.overlap_allreduce,
+                                                   config.optim.zero_stage >= 2 ? owners_ : std::vector<int>{})
+                   : nullptr),
       start_(std::chrono::steady_clock::now()) {}
 
 ForwardOptions StageTrainer::forward_options(const at::Tensor& valid) const {
@@ -170,7 +172,8 @@ bool StageTrainer::resume() {
   }
   const bool sharded = !owners_.empty();
   optimizer_.load_state(
-      optimizer_state_for(path, state, dist_, sharded ? owned_params(params_, owners_, dist_.rank()) : params_, sharded));
+      optimizer_state_for(path, state, dist_, sharded ? owned_params(params_, owners_, dist_.rank()) : params_,
+                          config_.optim.zero_stage));
   if (state.rng.count("cpu")) {
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     gen.set_state(state.rng.at("cpu"));
@@ -198,16 +201,30 @@ bool StageTrainer::resume() {
 }
 
 void StageTrainer::backward(const at::Tensor& loss, bool last_micro_batch) {
-  const bool last = reducer_ && last_micro_batch;
-  if (last) reducer_->arm(loss);
+  // Sharded gradients (ZeRO-2) are reduced after every micro-batch, so none is held whole.
+  const bool sharded = reducer_ && reducer_->sharded();
+  const bool reduce = sharded || (reducer_ && last_micro_batch);
+  if (reduce) reducer_->arm(loss);
   loss.backward();
-  if (last) reducer_->start_remaining();
+  if (reduce) reducer_->start_remaining();
+  if (sharded) reducer_->finish();
+}
+
+// The global norm over the whole summed gradient, however it is spread over the ranks, clipped.
+GradNorm StageTrainer::clip_gradients() {
+  if (!reducer_) return clip_grad_norm(params_, train_.grad_clip);
+  if (!reducer_->sharded()) {
+    reducer_->finish();  // every parameter then has the gradient summed over ranks
+    return clip_grad_norm(params_, train_.grad_clip);
+  }
+  reducer_->install_shards();  // backward() reduced every micro-batch already
+  std::vector<char> mine(params_.size());
+  for (size_t i = 0; i < params_.size(); ++i) mine[i] = owners_[i] == dist_.rank();
+  return clip_sharded_grad_norm(params_, mine, train_.grad_clip, [this](at::Tensor& t) { dist_.all_reduce_sum(t); });
 }
 
 double StageTrainer::apply_gradients(bool advance) {
-  if (reducer_) reducer_->finish();  // every parameter then has the gradient summed over ranks
-  // Every rank holds the whole summed gradient, so the norm (and the clip) is the global one.
-  const GradNorm norm = clip_grad_norm(params_, train_.grad_clip);
+  const GradNorm norm = clip_gradients();
   bool finite = norm.finite;
   if (dist_.world_size() > 1) {  // one decision for all ranks, whatever their arithmetic
     at::Tensor bad = at::full({}, finite ? 0.0 : 1.0, at::TensorOptions().dtype(at::kFloat).device(dist_.device()));

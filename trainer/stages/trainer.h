@@ -32,7 +32,8 @@ struct MicroBatch {
 class StageTrainer {
  public:
   // model: the parameters to train (replicated on every rank). train: the stage's optimizer keys.
-  // With optim.zero_stage 1 the AdamW state is sharded over the ranks (trainer/optim/zero.h).
+  // With optim.zero_stage 1 the AdamW state is sharded over the ranks (trainer/optim/zero.h); with
+  // 2 the gradients too: each is reduced into its owner's shard (trainer/optim/grad_reducer.h).
   StageTrainer(const RunConfig& config, Dist& dist, Transformer& model, Stage stage, const TrainSection& train);
 
   // Loads the stage's latest checkpoint when checkpoint.resume allows (refusing a config that
@@ -68,6 +69,7 @@ class StageTrainer {
   void save_checkpoint(const nlohmann::json& metrics);
 
   Dist& dist() { return dist_; }
+  int zero_stage() const { return config_.optim.zero_stage; }
   int64_t skipped_steps() const { return skipped_; }  // updates skipped for a non-finite norm
   // Forward options for the stage's training forwards (activation checkpointing when configured).
   ForwardOptions forward_options(const at::Tensor& valid) const;
@@ -80,14 +82,16 @@ class StageTrainer {
                          bool training) const;
 
  private:
+  GradNorm clip_gradients();
+
   const RunConfig& config_;
   Dist& dist_;
   Transformer& model_;
   Stage stage_;
   TrainSection train_;
   NamedTensors params_;
-  std::vector<int> owners_;  // ZeRO-1: rank that updates each parameter; empty when replicated
-  AdamW optimizer_;          // over params_, or over this rank's owned parameters with ZeRO-1
+  std::vector<int> owners_;  // ZeRO-1/2: rank that updates each parameter; empty when replicated
+  AdamW optimizer_;          // over params_, or over this rank's owned parameters with ZeRO-1/2
   std::unique_ptr<GradReducer> reducer_;  // the gradient all-reduce; only on several ranks
   int64_t step_ = 0;
   int64_t skipped_ = 0;
