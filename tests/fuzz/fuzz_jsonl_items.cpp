@@ -8,8 +8,8 @@
 
 #include "core/error.h"
 #include "data/teacher.h"
-#include "rewards/reward_jsonl.h"
-#include "rewards/rm_dataset.h"
+#include "rewards/rules/reward_jsonl.h"
+#include "rewards/rules/rm_dataset.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "rewards/score_parser.h"
+#include "rewards/rules/score_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
