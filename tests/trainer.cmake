@@ -40,13 +40,11 @@ spct_add_test(test_trainer_step unit test_trainer_step.cpp)
 # Preemption signals, the run-directory lock and fresh-rerun metrics (issue 17), through the spct
 # binary: label checkpoint; the signal to one rank of two under mpirun: label dist.
 add_executable(test_preemption test_preemption.cpp)
-target_link_libraries(test_preemption PRIVATE spct_core GTest::gtest GTest::gtest_main)
+target_link_libraries(test_preemption PRIVATE spct_stack test_headers GTest::gtest GTest::gtest_main)
 target_compile_definitions(test_preemption PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                                    SPCT_BINARY="$<TARGET_FILE:spct>"
                                                    SPCT_MPIEXEC="${MPIEXEC_EXECUTABLE}")
-if(SPCT_USE_PCH)
-  target_precompile_headers(test_preemption REUSE_FROM spct_core)
-endif()
+spct_use_pch(test_preemption)
 add_dependencies(test_preemption spct)
 gtest_discover_tests(test_preemption TEST_FILTER "-PreemptionMpi.*"
                      PROPERTIES LABELS checkpoint TIMEOUT 300 DISCOVERY_TIMEOUT 120)
