@@ -32,9 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       default: {
-        spct::TeacherConfig config;
+        spct::data::TeacherConfig config;
         config.samples = 2;
-        (void)spct::teach_item(text, 0, "fuzz.jsonl:1", config);
+        (void)spct::data::teach_item(text, 0, "fuzz.jsonl:1", config);
         break;
       }
     }
