@@ -41,6 +41,7 @@ int run_eval(const std::vector<std::string>& args) {
   if (!vm) return 0;
   if (data.empty() && (vm->count("config") || vm->count("set"))) data = resolve_config(*vm).data.test;
   SPCT_CHECK(!data.empty(), "spct eval: no benchmark: pass --data or --config with data.test");
+  SPCT_CHECK(limit >= 0, "spct eval: --limit must be >= 0 (0 = all items), got ", limit);
   const std::vector<int> ks = parse_ks(ks_text);
   std::vector<rewards::RmItem> items = rewards::read_rm_dataset(data);
   if (limit > 0 && static_cast<size_t>(limit) < items.size()) items.resize(limit);

@@ -1,5 +1,7 @@
 // spct export: write a model as an HF directory (config.json + safetensors) that HF transformers
 // loads, optionally converting its dtype.
+#include <cmath>
+
 #include "cli/command.h"
 #include "cli/options.h"
 #include "core/error.h"
@@ -28,6 +30,9 @@ int run_export(const std::vector<std::string>& args) {
   auto vm = parse_options("export", "(--model DIR|tiny | --checkpoint CKPT) --out DIR [options]", desc, args);
   if (!vm) return 0;
   SPCT_CHECK(model_path.empty() != checkpoint.empty(), "spct export: give exactly one of --model and --checkpoint");
+  // A shard must hold at least a byte and at most what uint64 bytes can say (the conversion below).
+  SPCT_CHECK(std::isfinite(shard_gb) && shard_gb > 0 && shard_gb < 1e9, "spct export: --max-shard-gb must be a number in (0, 1e9), got ",
+             shard_gb);
   std::unique_ptr<Transformer> model;
   if (!checkpoint.empty()) {
     const std::string path = resolve_resume(checkpoint, checkpoint);

@@ -1,5 +1,6 @@
 // spct generate: greedy or sampled decoding with the rollout engine, one prompt from the command
 // line (printed) or many from JSONL (--input, one request a line; --output, one sample a line).
+#include <cmath>
 #include <fstream>
 #include <iostream>
 
@@ -13,6 +14,7 @@
 #include "core/jsonl.h"
 #include "core/tokenizer/chat_template.h"
 #include "rollout/engine.h"
+#include "rollout/memory_budget.h"
 #include "rollout/request_jsonl.h"
 
 namespace spct::cli {
@@ -25,6 +27,22 @@ std::vector<int32_t> parse_ids(const std::string& text) {
     ids.push_back(static_cast<int32_t>(id));
   }
   return ids;
+}
+
+// Options whose values would only fail (or blow up) later, checked before the model loads.
+void check_sampling_options(const SamplingParams& sp, int64_t n) {
+  SPCT_CHECK(n >= 1 && n <= (int64_t{1} << 40), "spct generate: --n must be in [1, 2^40], got ", n);
+  SPCT_CHECK(std::isfinite(sp.temperature) && sp.temperature >= 0,
+             "spct generate: --temperature must be a finite number >= 0, got ", sp.temperature);
+  SPCT_CHECK(sp.top_p > 0 && sp.top_p <= 1, "spct generate: --top-p must be in (0, 1], got ", sp.top_p);
+  SPCT_CHECK(sp.max_new_tokens >= 1, "spct generate: --max-new-tokens must be >= 1, got ", sp.max_new_tokens);
+}
+
+// The prompt and every new token need a position the model was built for.
+void check_positions(const Request& q, int64_t max_positions, const std::string& what) {
+  const int64_t p = static_cast<int64_t>(q.prompt.size());
+  SPCT_CHECK(q.params.max_new_tokens <= max_positions - p, what, ": a prompt of ", p, " tokens plus ",
+             q.params.max_new_tokens, " new tokens exceeds the model's max_position_embeddings (", max_positions, ")");
 }
 
 int run_generate(const std::vector<std::string>& args) {
@@ -79,10 +97,12 @@ int run_generate(const std::vector<std::string>& args) {
   SPCT_CHECK(!model_path.empty(), "spct generate: no model: pass --model or --config with model.path");
   SPCT_CHECK(vm->count("prompt") + vm->count("prompt-ids") + vm->count("input") == 1,
              "spct generate: give exactly one of --prompt, --prompt-ids or --input");
-  SPCT_CHECK(n >= 1, "spct generate: --n must be >= 1");
+  check_sampling_options(sp, n);
   sp.stop = stops;
   sp.validate();
+  if (!vm->count("input")) require_results_fit(static_cast<double>(n), sp.max_new_tokens, "spct generate: --n " + std::to_string(n));
   auto model = load_model(model_path, {parse_dtype(dtype), at::Device(device), sp.seed});
+  const int64_t max_pos = model->config().max_position_embeddings;
   // With ids in (--prompt-ids, or an --input without tokenizer) the tokenizer is optional: ids in, ids out.
   std::unique_ptr<Tokenizer> tokenizer;
   if (vm->count("prompt") || vm->count("input") || !tokenizer_dir.empty()) {
@@ -103,9 +123,15 @@ int run_generate(const std::vector<std::string>& args) {
   if (tokenizer) detok = [&](const std::vector<int32_t>& ids) { return tokenizer->decode(ids, /*skip_special=*/true); };
 
   std::vector<JsonlRequest> requests;
+  double samples = 0;
   if (vm->count("input")) {
     for_each_jsonl(input, [&](const nlohmann::json& line, const std::string& where) {
       requests.push_back(parse_request(line, where, sp, n, requests.size(), encode));
+      const Request& q = requests.back().request;
+      samples += static_cast<double>(q.n);
+      require_results_fit(samples, q.params.max_new_tokens,
+                          where + (line.contains("n") ? ": field 'n'" : ": with --n " + std::to_string(n)));
+      check_positions(q, max_pos, where + (line.contains("max_new_tokens") ? ": field 'max_new_tokens'" : ": --max-new-tokens"));
       for (size_t t = 0; t < requests.back().request.prompt.size(); ++t) {
         const int32_t id = requests.back().request.prompt[t];
         SPCT_CHECK(id >= 0 && id < model->config().vocab_size, where, ": prompt token ", t, " = ", id,
@@ -118,6 +144,7 @@ int run_generate(const std::vector<std::string>& args) {
     r.request.params = sp;
     r.request.n = n;
     r.request.prompt = vm->count("prompt-ids") ? parse_ids(prompt_ids) : encode(prompt, vm->count("chat") > 0);
+    check_positions(r.request, max_pos, "spct generate: --max-new-tokens");
     requests.push_back(r);
   }
   std::vector<Request> plain;

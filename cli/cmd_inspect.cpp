@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "core/error.h"
 #include "core/hf_io.h"
+#include "core/log.h"
 #include "core/safetensors.h"
 #include "trainer/checkpoint/checkpoint.h"
 
@@ -60,6 +61,19 @@ void list_tensors(const std::string& group, const NamedTensors& ts) {
                 human_bytes(t.numel() * t.element_size()).c_str());
 }
 
+// A ZeRO checkpoint resumes only with every rank's optimizer shard beside it: name the missing.
+std::string missing_shards(const std::string& path, const CheckpointState& s) {
+  const std::string dir = fs::path(path).parent_path().string();
+  std::string missing;
+  for (int r = 0; r < s.optimizer_shards; ++r) {
+    const std::string shard = checkpoint_shard_path(dir, s.step, r);
+    if (!fs::exists(shard)) missing += (missing.empty() ? "" : ", ") + shard;
+  }
+  if (missing.empty()) return "";
+  log::warn(path, ": optimizer shard(s) missing: ", missing, "; this checkpoint cannot be resumed");
+  return "; WARNING: missing " + missing;
+}
+
 void inspect_checkpoint(const std::string& path, bool tensors) {
   const CheckpointState s = load_checkpoint(path);
   row("checkpoint", path + " (" + human_bytes(fs::file_size(path)) + ")");
@@ -82,7 +96,7 @@ void inspect_checkpoint(const std::string& path, bool tensors) {
   }
   row("model", model);
   if (s.optimizer_shards > 0)
-    row("optimizer", "in " + std::to_string(s.optimizer_shards) + " rank shard file(s)");
+    row("optimizer", "in " + std::to_string(s.optimizer_shards) + " rank shard file(s)" + missing_shards(path, s));
   else
     row("optimizer", std::to_string(s.optimizer.size()) + " tensors, " + human_bytes(nbytes(s.optimizer)));
   std::string rng;

@@ -1,5 +1,8 @@
 // The training commands: `spct run CONFIG` runs every stage the config lists; `spct sft|rft|grpo|
 // metarm CONFIG` runs one. Launch under mpirun for several ranks (one GPU per local rank).
+// One run holds its run_dir (core/run_lock.h); SIGTERM, SIGINT or SIGUSR1 stops it after a
+// checkpoint with exit status 75 (trainer/stages/stop_signal.h).
+#include <filesystem>
 #include <optional>
 
 #include "cli/command.h"
@@ -7,8 +10,10 @@
 #include "cli/options.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/run_lock.h"
 #include "trainer/dist/dist.h"
 #include "trainer/stages/pipeline.h"
+#include "trainer/stages/stop_signal.h"
 
 namespace spct::cli {
 namespace {
@@ -24,10 +29,20 @@ int run_training(const std::string& command, const std::vector<std::string>& arg
   RunConfig config = resolve_config(*vm);
   if (vm->count("print-config")) return 0;
   auto dist = make_dist(config.model.device == Device::cuda);
-  log_config(config);
+  stop::install_handlers();
   try {
+    std::optional<RunLock> lock;  // rank 0 holds it: the ranks of one run share the directory
+    if (dist->is_root()) {
+      lock.emplace(config.run_dir);
+      const auto metrics_dir = std::filesystem::path(config.logging.metrics_file).parent_path();
+      if (!metrics_dir.empty()) require_writable_dir(metrics_dir.string(), "logging.metrics_file's directory");
+    }
+    require_writable_dir(config.checkpoint.dir, "checkpoint.dir");  // every rank writes its shards there
+    log_config(config);
     if (stage) run_stage(config, *dist, *stage);
     else run_pipeline(config, *dist);
+  } catch (const stop::Stopped&) {
+    return stop::kStoppedExitCode;  // every rank saved and agreed; the log says where
   } catch (const std::exception& e) {
     if (dist->world_size() > 1) dist->abort(e.what());  // bring every rank down, naming this one
     throw;

@@ -1,5 +1,7 @@
 #include "cli/judge_options.h"
 
+#include <cmath>
+
 #include "cli/config_options.h"
 #include "core/byte_tokenizer.h"
 #include "core/error.h"
@@ -44,11 +46,19 @@ void load_judge_setup(const po::variables_map& vm, JudgeSetup& s) {
   }
   SPCT_CHECK(!s.model_path.empty(), "no GRM: pass --model or --config with model.path");
   SPCT_CHECK(s.k_meta >= 0, "--k-meta must be >= 0 (got ", s.k_meta, ")");
+  SPCT_CHECK(s.judge.batch_size >= 1, "--batch-size must be >= 1 (got ", s.judge.batch_size, ")");
+  SPCT_CHECK(std::isfinite(s.judge.temperature) && s.judge.temperature >= 0,
+             "--temperature must be a finite number >= 0 (got ", s.judge.temperature, ")");
+  SPCT_CHECK(s.judge.top_p > 0 && s.judge.top_p <= 1, "--top-p must be in (0, 1] (got ", s.judge.top_p, ")");
+  SPCT_CHECK(s.judge.max_new_tokens >= 1, "--max-new-tokens must be >= 1 (got ", s.judge.max_new_tokens, ")");
   s.judge.prompt.mode = rewards::parse_principle_mode(s.principle_mode);
   s.judge.prompt.principles = s.principles;
   if (!s.templates_file.empty()) s.judge.prompt.templates = rewards::load_templates(s.templates_file);
   LoadOptions load{parse_dtype(s.dtype), at::Device(s.device), s.judge.seed};
   s.grm = load_model(s.model_path, load);
+  SPCT_CHECK(s.judge.max_new_tokens < s.grm->config().max_position_embeddings, "--max-new-tokens (",
+             s.judge.max_new_tokens, ") must be below the model's max_position_embeddings (",
+             s.grm->config().max_position_embeddings, "): the prompt needs positions too");
   s.tokenizer = tokenizer_for_model(s.model_path, s.tokenizer_dir);
   SPCT_CHECK(s.tokenizer->vocab_size() <= s.grm->config().vocab_size, "the tokenizer's vocabulary (",
              s.tokenizer->vocab_size(), ") is larger than the model's (", s.grm->config().vocab_size, ")");

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -157,6 +158,9 @@ class Reader {
       const double value = std::strtod(text.c_str(), &end);
       if (!node.IsScalar() || quoted || text.empty() || *end != '\0' || !std::isfinite(value))
         fail(node, anchor, key, "a number");
+      // Training math runs in float32: a larger value (sft.lr: 1e300) would become inf there.
+      if (std::abs(value) > std::numeric_limits<float>::max())
+        fail(node, anchor, key, "a number within float32's range (|x| <= 3.4e38)");
       return static_cast<T>(value);
     }
   }
@@ -399,6 +403,8 @@ RunConfig RunConfig::from_yaml_string(const std::string& text, const std::string
 }
 
 RunConfig RunConfig::from_file(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  SPCT_CHECK(!std::filesystem::is_directory(path, ec), "config file '", path, "' is a directory, not a YAML file");
   std::ifstream in(path);
   SPCT_CHECK(in, "cannot read config file '", path, "'");
   std::stringstream text;

@@ -9,6 +9,7 @@
 #include "core/byte_tokenizer.h"
 #include "core/error.h"
 #include "core/file_util.h"
+#include "core/host_memory.h"
 #include "core/log.h"
 #include "core/safetensors.h"
 
@@ -111,6 +112,31 @@ void add_generation_eos(ModelConfig& config, const fs::path& path) {
   }
 }
 
+// Before any allocation: a config.json whose sizes the weight files or memory cannot back (e.g.
+// num_hidden_layers: 1000000000) is refused naming the file and field.
+void check_config_backed(const ModelConfig& c, const fs::path& dir, const LoadOptions& opt) {
+  const std::string origin = (dir / "config.json").string();
+  if (!opt.from_scratch) {
+    int64_t layers = 0;
+    for (const auto& [name, file] : weight_files(dir)) {
+      const std::string prefix = "model.layers.";
+      if (name.rfind(prefix, 0) != 0) continue;
+      const size_t end = name.find('.', prefix.size());
+      const std::string digits = name.substr(prefix.size(), end - prefix.size());
+      if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+      layers = std::max<int64_t>(layers, std::stoll(digits) + 1);
+    }
+    SPCT_CHECK(c.num_layers <= layers, origin, ": field 'num_hidden_layers' is ", c.num_layers,
+               " but the weight files hold ", layers, " layer(s)");
+  }
+  const double bytes = c.parameter_estimate() * static_cast<double>(c10::elementSize(opt.dtype));
+  const double have = host_memory_available();
+  SPCT_CHECK(bytes <= have, origin, ": the sizes in the config (num_hidden_layers ", c.num_layers, ", hidden_size ",
+             c.hidden_size, ", intermediate_size ", c.intermediate_size, ", vocab_size ", c.vocab_size, ") imply ",
+             c.parameter_estimate(), " parameters, ", bytes / 1e9, " GB in ", dtype_name(opt.dtype), ", more than the ",
+             have / 1e9, " GB of memory available");
+}
+
 }  // namespace
 
 std::unique_ptr<Transformer> load_model(const std::string& path, const LoadOptions& opt) {
@@ -131,6 +157,7 @@ std::unique_ptr<Transformer> load_model(const std::string& path, const LoadOptio
   SPCT_CHECK(fs::is_directory(dir), path, ": not a model directory (or 'tiny')");
   ModelConfig config = ModelConfig::load((dir / "config.json").string());
   add_generation_eos(config, dir / "generation_config.json");
+  check_config_backed(config, dir, opt);
   // Weights are read on the CPU in float32-or-stored dtype, then moved once.
   auto model = std::make_unique<Transformer>(std::move(config), at::TensorOptions().dtype(opt.dtype));
   if (opt.from_scratch) model->init_random(opt.seed);

@@ -122,19 +122,25 @@ double ModelConfig::attn_scale() const {
   return 1.0 / std::sqrt(query_pre_attn_scalar > 0 ? query_pre_attn_scalar : static_cast<double>(head_dim));
 }
 
-int64_t ModelConfig::num_parameters() const {
-  const int64_t q = num_heads * head_dim, kv = num_kv_heads * head_dim;
-  int64_t attn = hidden_size * (q + 2 * kv) + q * hidden_size;
+// In double: a hostile config.json (num_hidden_layers: 1e9, ...) must not overflow the count
+// that is checked before anything is allocated; exact below 2^53, far above any real model.
+double ModelConfig::parameter_estimate() const {
+  const double h = static_cast<double>(hidden_size), inter = static_cast<double>(intermediate_size);
+  const double vocab = static_cast<double>(vocab_size), hd = static_cast<double>(head_dim);
+  const double q = static_cast<double>(num_heads) * hd, kv = static_cast<double>(num_kv_heads) * hd;
+  double attn = h * (q + 2 * kv) + q * h;
   if (qkv_bias) attn += q + 2 * kv;
-  if (o_bias) attn += hidden_size;
-  if (qk_norm) attn += 2 * head_dim;
-  int64_t mlp = 3 * hidden_size * intermediate_size;
-  if (mlp_bias) mlp += 2 * intermediate_size + hidden_size;
-  const int64_t norms = (gemma_style() ? 4 : 2) * hidden_size;
-  const int64_t head = num_labels > 0 ? num_labels * hidden_size : (tie_word_embeddings ? 0 : vocab_size * hidden_size);
-  const int64_t embed = vocab_size * hidden_size + head;
-  return num_layers * (attn + mlp + norms) + embed + hidden_size;
+  if (o_bias) attn += h;
+  if (qk_norm) attn += 2 * hd;
+  double mlp = 3 * h * inter;
+  if (mlp_bias) mlp += 2 * inter + h;
+  const double norms = (gemma_style() ? 4 : 2) * h;
+  const double head = num_labels > 0 ? static_cast<double>(num_labels) * h : (tie_word_embeddings ? 0 : vocab * h);
+  const double embed = vocab * h + head;
+  return static_cast<double>(num_layers) * (attn + mlp + norms) + embed + h;
 }
+
+int64_t ModelConfig::num_parameters() const { return static_cast<int64_t>(parameter_estimate()); }
 
 ModelConfig ModelConfig::from_hf_json(const json& j, const std::string& origin) {
   SPCT_CHECK(j.is_object(), origin, ": config is not a JSON object");
@@ -146,6 +152,9 @@ ModelConfig ModelConfig::from_hf_json(const json& j, const std::string& origin) 
   c.hidden_size = r.integer("hidden_size");
   c.intermediate_size = r.integer("intermediate_size");
   c.num_layers = r.integer("num_hidden_layers");
+  // Per-layer tables are built below; the weights and memory are checked before the model is (hf_io).
+  SPCT_CHECK(c.num_layers >= 1 && c.num_layers <= INT32_MAX, origin, ": field 'num_hidden_layers' must be in [1, ",
+             INT32_MAX, "], got ", c.num_layers);
   c.num_heads = r.integer("num_attention_heads");
   c.num_kv_heads = r.integer("num_key_value_heads", c.num_heads);
   SPCT_CHECK(c.num_heads > 0, origin, ": field 'num_attention_heads' must be positive");

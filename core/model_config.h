@@ -56,6 +56,7 @@ struct ModelConfig {
   bool gemma_style() const { return family == Family::gemma2; }
   double attn_scale() const;
   int64_t num_parameters() const;
+  double parameter_estimate() const;  // num_parameters() without overflow, for checks on input
 
   // Parses an HF config.json object; `origin` (a file path) prefixes every error.
   static ModelConfig from_hf_json(const nlohmann::json& j, const std::string& origin);

@@ -14,8 +14,6 @@
 namespace spct::safetensors {
 namespace {
 
-constexpr uint64_t kMaxHeader = 100ull << 20;  // the format's own limit: 100 MB of JSON
-
 const std::vector<std::pair<std::string, at::ScalarType>>& dtype_table() {
   static const std::vector<std::pair<std::string, at::ScalarType>> table = {
       {"F64", at::kDouble}, {"F32", at::kFloat}, {"F16", at::kHalf}, {"BF16", at::kBFloat16},
@@ -46,85 +44,10 @@ File File::open(const std::string& path) {
   std::error_code ec;
   const uint64_t file_size = std::filesystem::file_size(path, ec);
   SPCT_CHECK(!ec, path, ": cannot stat: ", ec.message());
-  SPCT_CHECK(file_size >= 8, path, ": truncated safetensors file (", file_size, " bytes, no header)");
-  unsigned char len_bytes[8];
-  in.read(reinterpret_cast<char*>(len_bytes), 8);
-  uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
-  SPCT_CHECK(header_len <= kMaxHeader, path, ": header length ", header_len, " exceeds the 100 MB limit");
-  SPCT_CHECK(header_len <= file_size - 8, path, ": truncated: header claims ", header_len,
-             " bytes but the file has ", file_size - 8, " after the length prefix");
-  std::string header(header_len, '\0');
-  in.read(header.data(), static_cast<std::streamsize>(header_len));
-  SPCT_CHECK(in.good(), path, ": cannot read the header");
-  f.data_start_ = 8 + header_len;
-  const uint64_t data_size = file_size - f.data_start_;
-
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(header);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw_error(path, ": header is not valid JSON: ", e.what());
-  }
-  SPCT_CHECK(j.is_object(), path, ": header is not a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& name = it.key();
-    const auto& v = it.value();
-    if (name == "__metadata__") {
-      SPCT_CHECK(v.is_object(), path, ": __metadata__ is not an object");
-      for (auto m = v.begin(); m != v.end(); ++m) {
-        SPCT_CHECK(m.value().is_string(), path, ": __metadata__.", m.key(), " is not a string");
-        f.metadata_[m.key()] = m.value().get<std::string>();
-      }
-      continue;
-    }
-    auto bad = [&](const std::string& what) { throw_error(path, ": tensor '", name, "': ", what); };
-    if (!v.is_object()) bad("entry is not an object");
-    if (!v.contains("dtype") || !v["dtype"].is_string()) bad("missing or non-string 'dtype'");
-    if (!v.contains("shape") || !v["shape"].is_array()) bad("missing or non-array 'shape'");
-    if (!v.contains("data_offsets") || !v["data_offsets"].is_array() || v["data_offsets"].size() != 2)
-      bad("'data_offsets' must be an array of two integers");
-    TensorInfo t;
-    t.name = name;
-    t.dtype = v["dtype"].get<std::string>();
-    at::ScalarType st;
-    try {
-      st = dtype_from_string(t.dtype);
-    } catch (const Error& e) {
-      bad(e.what());
-    }
-    uint64_t numel = 1;
-    for (const auto& d : v["shape"]) {
-      if (!d.is_number_unsigned()) bad("shape entries must be non-negative integers");
-      const uint64_t dim = d.get<uint64_t>();
-      if (dim != 0 && numel > (uint64_t(1) << 62) / dim) bad("shape is too large");
-      numel *= dim;
-      t.shape.push_back(static_cast<int64_t>(dim));
-    }
-    for (const auto& o : v["data_offsets"])
-      if (!o.is_number_unsigned()) bad("data_offsets must be non-negative integers");
-    t.begin = v["data_offsets"][0].get<uint64_t>();
-    t.end = v["data_offsets"][1].get<uint64_t>();
-    if (t.begin > t.end) bad("data_offsets begin > end");
-    if (t.end > data_size)
-      bad("data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
-          ") reach past the end of the data (" + std::to_string(data_size) + " bytes): truncated or corrupt file");
-    const uint64_t want = numel * c10::elementSize(st);
-    if (t.end - t.begin != want)
-      bad("holds " + std::to_string(t.end - t.begin) + " bytes but dtype and shape need " + std::to_string(want));
-    f.tensors_.push_back(std::move(t));
-  }
-  // Like the reference implementation: tensors tile the data section without holes or overlap.
-  std::vector<const TensorInfo*> order;
-  for (const auto& t : f.tensors_) order.push_back(&t);
-  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
-  uint64_t expect = 0;
-  for (const auto* t : order) {
-    SPCT_CHECK(t->begin == expect, path, ": tensor '", t->name, "' starts at byte ", t->begin,
-               " but the previous tensor ends at ", expect, " (overlap or hole)");
-    expect = t->end;
-  }
-  SPCT_CHECK(expect == data_size, path, ": ", data_size - expect, " trailing bytes after the last tensor");
+  Header h = read_header(in, file_size, path);
+  f.data_start_ = h.data_start;
+  f.tensors_ = std::move(h.tensors);
+  f.metadata_ = std::move(h.metadata);
   for (size_t i = 0; i < f.tensors_.size(); ++i) f.index_[f.tensors_[i].name] = i;
   return f;
 }

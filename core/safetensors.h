@@ -11,14 +11,9 @@
 #include <utility>
 #include <vector>
 
-namespace spct::safetensors {
+#include "core/safetensors_header.h"
 
-struct TensorInfo {
-  std::string name;
-  std::string dtype;            // "F32", "BF16", ...
-  std::vector<int64_t> shape;
-  uint64_t begin = 0, end = 0;  // byte range within the data section
-};
+namespace spct::safetensors {
 
 class File {
  public:

@@ -157,6 +157,19 @@ void check_truth(const rewards::RmItem& item, const std::vector<Check>& checks, 
                " also passes the task checker, so 'best' is ambiguous");
 }
 
+// Runs f, which reads the item's 'task'; a task of the wrong shape (a number, a missing or
+// mistyped key) becomes an error naming the file, line and field.
+template <class F>
+auto task_field(const std::string& where, F f) {
+  try {
+    return f();
+  } catch (const Json::exception& e) {
+    throw_error(where, ": field 'task': ", e.what());
+  } catch (const Error& e) {
+    throw_error(where, ": field 'task': ", e.what());
+  }
+}
+
 }  // namespace
 
 TeacherStyle parse_teacher_style(const std::string& name) {
@@ -177,7 +190,7 @@ std::vector<Json> teach_item(const std::string& line, uint64_t index, const std:
   const Json& task = raw.at("task");
   const int n = static_cast<int>(item.responses.size());
   std::vector<Check> checks;
-  for (const std::string& r : item.responses) checks.push_back(check_response(task, r));
+  for (const std::string& r : item.responses) checks.push_back(task_field(where, [&] { return check_response(task, r); }));
   check_truth(item, checks, where);
 
   std::vector<Json> out;
@@ -207,7 +220,7 @@ std::vector<Json> teach_item(const std::string& line, uint64_t index, const std:
     const bool brief = config.style != TeacherStyle::full;
     std::string text;
     if (config.prompt.mode == rewards::PrincipleMode::generate)
-      text += render_principles(make_principles(task, rng), brief);
+      text += render_principles(task_field(where, [&] { return make_principles(task, rng); }), brief);
     text += "Critique:\n";
     std::vector<int> shown(n);  // (n,) displayed order
     for (int p = 0; p < n; ++p) {

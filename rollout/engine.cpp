@@ -80,7 +80,7 @@ std::vector<std::vector<Generation>> RolloutEngine::run(const std::vector<Reques
   for (size_t r = 0; r < requests.size(); ++r) {
     const Request& q = requests[r];
     q.params.validate();
-    SPCT_CHECK(q.n >= 1, "rollout: request ", r, ": n must be >= 1 (got ", q.n, ")");
+    SPCT_CHECK(q.n >= 1 && q.n <= (int64_t{1} << 40), "rollout: request ", r, ": n must be in [1, 2^40] (got ", q.n, ")");
     SPCT_CHECK(!q.prompt.empty(), "rollout: request ", r, ": empty prompt");
     for (size_t t = 0; t < q.prompt.size(); ++t)
       SPCT_CHECK(q.prompt[t] >= 0 && q.prompt[t] < cfg.vocab_size, "rollout: request ", r, " prompt token ", t, " = ",
@@ -91,8 +91,9 @@ std::vector<std::vector<Generation>> RolloutEngine::run(const std::vector<Reques
     need = std::max(need, p + q.params.max_new_tokens);
     longest = std::max(longest, p);
     samples += q.n;
-    out[r].resize(q.n);
   }
+  require_results_fit(static_cast<double>(samples), need, "rollout: the batch of " + std::to_string(requests.size()) + " request(s)");
+  for (size_t r = 0; r < requests.size(); ++r) out[r].resize(requests[r].n);
   if (samples == 0) return out;
   const int64_t capacity = round_up(need, kSpanQuantum);
   const int64_t prefill_tokens = std::max(options_.prefill_tokens, longest);

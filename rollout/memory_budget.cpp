@@ -1,10 +1,26 @@
 #include "rollout/memory_budget.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "core/error.h"
+#include "core/host_memory.h"
 
 namespace spct {
+
+double result_host_bytes(double samples, int64_t max_new_tokens) {
+  // Per sample: the Generation and its queue entry, then per token an id, a log-probability and
+  // about four bytes of decoded text.
+  constexpr double kPerSample = sizeof(std::vector<int32_t>) * 2 + sizeof(std::string) * 2 + 16;
+  return samples * (kPerSample + static_cast<double>(max_new_tokens) * 12.0);
+}
+
+void require_results_fit(double samples, int64_t max_new_tokens, const std::string& what) {
+  const double need = result_host_bytes(samples, max_new_tokens), have = host_memory_available();
+  SPCT_CHECK(need <= have, what, " asks for ", static_cast<int64_t>(std::min(samples, 9e18)), " samples of up to ", max_new_tokens, " tokens, whose results need ",
+             need / 1e9, " GB of host memory, more than the ", have / 1e9, " GB available; lower it or split the input");
+}
 
 RolloutMemory plan_rollout_memory(const ModelConfig& c, at::ScalarType dtype, int64_t capacity,
                                   int64_t prefill_tokens, double budget_gb, int64_t max_slots) {

@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <string>
 
 #include "core/model_config.h"
 
@@ -19,6 +20,14 @@ struct RolloutMemory {
 
   int64_t total() const { return prefill + slots * (kv_per_slot + workspace_per_slot); }
 };
+
+// Host memory the results of `samples` generations of up to max_new_tokens tokens each hold until
+// they are written (token ids, log-probabilities, decoded text, bookkeeping): a request for more
+// samples than memory holds is refused before anything is allocated. Double: no overflow.
+double result_host_bytes(double samples, int64_t max_new_tokens);
+// Throws spct::Error "<what> asks for <samples> samples ... more than the N GB available" when
+// result_host_bytes exceeds host_memory_available().
+void require_results_fit(double samples, int64_t max_new_tokens, const std::string& what);
 
 // Throws spct::Error naming the budget and the bytes one sequence needs when not even one fits.
 RolloutMemory plan_rollout_memory(const ModelConfig& config, at::ScalarType dtype, int64_t capacity,

@@ -1,11 +1,14 @@
 #include "rollout/sampler.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace spct {
 
 void SamplingParams::validate() const {
-  SPCT_CHECK(temperature >= 0, "sampling: temperature must be >= 0 (got ", temperature, ")");
+  SPCT_CHECK(std::isfinite(temperature) && temperature >= 0, "sampling: temperature must be a finite number >= 0 (got ",
+             temperature, ")");
   SPCT_CHECK(top_p > 0 && top_p <= 1, "sampling: top_p must be in (0, 1] (got ", top_p, ")");
   SPCT_CHECK(top_k >= 0, "sampling: top_k must be >= 0 (got ", top_k, ")");
   SPCT_CHECK(max_new_tokens > 0, "sampling: max_new_tokens must be positive (got ", max_new_tokens, ")");

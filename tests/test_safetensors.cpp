@@ -88,6 +88,15 @@ TEST(Safetensors, SizeNotMatchingShapeIsAnError) {
   EXPECT_NE(error_of([&] { safetensors::File::open(dir.file("x.safetensors")); }).find("need 24"), std::string::npos);
 }
 
+// 2^62 float32 elements are 2^64 bytes, which wrapped to 0 in uint64 and matched an empty range:
+// the shape must be refused before its byte count is formed.
+TEST(Safetensors, ShapeWhoseByteCountWrapsIsAnError) {
+  TempDir dir;
+  write_raw(dir.file("x.safetensors"), R"({"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}})", "");
+  const std::string err = error_of([&] { safetensors::File::open(dir.file("x.safetensors")); });
+  EXPECT_NE(err.find("tensor 'w': shape needs more bytes than the file holds"), std::string::npos) << err;
+}
+
 TEST(Safetensors, OverlapUnknownDtypeBadJsonAndNegativeShapeAreErrors) {
   TempDir dir;
   const std::string p = dir.file("x.safetensors");

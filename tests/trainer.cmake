@@ -41,3 +41,22 @@ spct_add_test(test_packing unit test_packing.cpp)
 # CUDA-only training paths (fused AdamW, packed flash attention, mask-free causal attention)
 # against their references; label cuda, every test skips without a GPU (tests/test_train_cuda.cpp).
 spct_add_test(test_train_cuda cuda test_train_cuda.cpp)
+
+# Preemption signals, the run-directory lock and fresh-rerun metrics (issue 17), through the spct
+# binary: label checkpoint; the signal to one rank of two under mpirun: label dist.
+add_executable(test_preemption test_preemption.cpp)
+target_link_libraries(test_preemption PRIVATE spct_stack test_headers GTest::gtest GTest::gtest_main)
+target_compile_definitions(test_preemption PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                                                   SPCT_BINARY="$<TARGET_FILE:spct>"
+                                                   SPCT_MPIEXEC="${MPIEXEC_EXECUTABLE}")
+spct_use_pch(test_preemption)
+add_dependencies(test_preemption spct)
+gtest_discover_tests(test_preemption TEST_FILTER "-PreemptionMpi.*"
+                     PROPERTIES LABELS checkpoint TIMEOUT 300 DISCOVERY_TIMEOUT 120)
+if(MPIEXEC_EXECUTABLE)
+  add_test(NAME PreemptionMpi.SignalToOneRankStopsBoth
+           COMMAND test_preemption --gtest_filter=PreemptionMpi.SignalToOneRankStopsBoth)
+  set_tests_properties(PreemptionMpi.SignalToOneRankStopsBoth PROPERTIES
+    LABELS dist TIMEOUT 400
+    ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_btl=self,vader")
+endif()

@@ -15,6 +15,7 @@
 #include "trainer/report/report.h"
 #include "trainer/stages/rft.h"
 #include "trainer/stages/sft.h"
+#include "trainer/stages/stop_signal.h"
 
 namespace spct {
 namespace fs = std::filesystem;
@@ -165,7 +166,16 @@ void run_stage(const RunConfig& c, Dist& dist, Stage stage) {
 
 void run_pipeline(const RunConfig& c, Dist& dist) {
   for (Stage s : c.stages) require_stage_inputs(c, s);
-  for (Stage s : c.stages) run_stage(c, dist, s);
+  for (Stage s : c.stages) {
+    // A stop signal during a stage without steps (eval) or as a stage ended takes effect here.
+    if (const int sig = stop::agreed_signal(dist)) {
+      const std::string msg = "stopped by " + stop::signal_name(sig) + " before stage " + name_of(s) +
+                              "; run the same command again to continue";
+      if (dist.is_root()) log::info(msg);
+      throw stop::Stopped(msg);
+    }
+    run_stage(c, dist, s);
+  }
 }
 
 }  // namespace spct

@@ -18,6 +18,7 @@
 #include "trainer/checkpoint/checkpoint.h"
 #include "trainer/optim/lr_schedule.h"
 #include "trainer/optim/zero.h"
+#include "trainer/stages/stop_signal.h"
 
 namespace spct {
 namespace {
@@ -37,8 +38,9 @@ AdamWOptions adamw_options(const TrainSection& t) {
   return o;
 }
 
-// A run killed after logging steps past its last checkpoint logs them again when it resumes:
-// drop the stage's lines after the checkpoint's step first, so every step appears once.
+// A run killed after logging steps past its last checkpoint logs them again when it resumes (or,
+// with no checkpoint, starts the stage afresh): drop the stage's lines after the step it starts
+// from first, so the file equals an uninterrupted run's.
 void drop_metrics_after(const std::string& path, const std::string& stage, int64_t step) {
   if (path.empty() || !std::filesystem::exists(path)) return;
   std::ifstream in(path);
@@ -157,6 +159,7 @@ double StageTrainer::lr() const { return lr_at(lr_schedule_options(train_), step
 bool StageTrainer::resume() {
   const std::string path = resolve_resume(config_.checkpoint.resume, checkpoint_dir());
   if (path.empty()) {
+    if (dist_.is_root()) drop_metrics_after(config_.logging.metrics_file, name_of(stage_), 0);
     std::vector<at::Tensor> tensors;
     for (auto& [name, p] : params_) tensors.push_back(p.detach());
     dist_.broadcast(tensors, 0);
@@ -301,7 +304,20 @@ void StageTrainer::end_step(nlohmann::json metrics) {
     }
   }
   const int every = config_.checkpoint.every_steps;
-  if (done() || (every > 0 && step_ % every == 0)) save_checkpoint(metrics);
+  const bool saved = done() || (every > 0 && step_ % every == 0);
+  if (saved) save_checkpoint(metrics);
+  stop_if_signalled(metrics, saved);
+}
+
+void StageTrainer::stop_if_signalled(const nlohmann::json& metrics, bool saved) {
+  const int sig = stop::agreed_signal(dist_);
+  if (sig == 0 || done()) return;  // a finished stage ends normally; the pipeline stops after it
+  if (!saved) save_checkpoint(metrics);
+  const std::string msg = name_of(stage_) + ": stopped by " + stop::signal_name(sig) + " after step " +
+                          std::to_string(step_) + " of " + std::to_string(train_.steps) + "; checkpoint " +
+                          checkpoint_path(checkpoint_dir(), step_) + "; run the same command again to resume";
+  if (dist_.is_root()) log::info(msg);
+  throw stop::Stopped(msg);
 }
 
 }  // namespace spct

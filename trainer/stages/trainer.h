@@ -63,6 +63,8 @@ class StageTrainer {
 
   // Adds step, lr and elapsed time to metrics; rank 0 appends them to logging.metrics_file and
   // prints a progress line; checkpoints when checkpoint.every_steps says so (and at the end).
+  // When any rank got a stop signal (trainer/stages/stop_signal.h), every rank checkpoints this
+  // step and it throws stop::Stopped.
   void end_step(nlohmann::json metrics);
 
   std::string checkpoint_dir() const;
@@ -83,6 +85,7 @@ class StageTrainer {
 
  private:
   GradNorm clip_gradients();
+  void stop_if_signalled(const nlohmann::json& metrics, bool saved);
 
   const RunConfig& config_;
   Dist& dist_;
