@@ -44,7 +44,9 @@ TensorInfo parse_entry(const std::string& name, const nlohmann::json& v, uint64_
   if (t.end > data_size)
     bad("data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
         ") reach past the end of the data (" + std::to_string(data_size) + " bytes): truncated or corrupt file");
-  if (numel > data_size / element) bad("shape needs more bytes than the file holds");
+  // Checked before the byte count is formed: 2^62 float32 elements would wrap it to 0.
+  if (numel > data_size / element)
+    bad("shape needs more bytes than the file holds (" + std::to_string(data_size) + " bytes of data)");
   const uint64_t want = numel * element;
   if (t.end - t.begin != want)
     bad("holds " + std::to_string(t.end - t.begin) + " bytes but dtype and shape need " + std::to_string(want));

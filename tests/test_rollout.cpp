@@ -275,7 +275,7 @@ TEST(Rollout, BadRequestsAreClearErrors) {
   EXPECT_NE(error_of([&] { engine.run({r}); }).find("request 0 prompt token 1"), std::string::npos);
   r.prompt = {1, 2};
   r.n = 0;
-  EXPECT_NE(error_of([&] { engine.run({r}); }).find("n must be >= 1"), std::string::npos);
+  EXPECT_NE(error_of([&] { engine.run({r}); }).find("request 0: n must be in [1, 2^40] (got 0)"), std::string::npos);
   r.n = 1;
   r.params.stop = {"x"};
   EXPECT_NE(error_of([&] { engine.run({r}); }).find("no detokenizer"), std::string::npos);
