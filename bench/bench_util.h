@@ -25,9 +25,12 @@ inline void init_on_device(Transformer& model, uint64_t seed) {
   at::manual_seed(seed);
   for (const auto& [name, p] : model.parameters()) {
     at::Tensor t = p;
-    if (name.find("norm") != std::string::npos) t.fill_(1.0);
-    else if (t.dim() == 1) t.zero_();
-    else t.normal_(0.0, 0.02);
+    if (name.find("norm") != std::string::npos)
+      t.fill_(1.0);
+    else if (t.dim() == 1)
+      t.zero_();
+    else
+      t.normal_(0.0, 0.02);
   }
 }
 

@@ -42,7 +42,7 @@ using namespace spct;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr double kPeakBf16 = 989e12;      // H200 SXM dense bf16, no sparsity
+constexpr double kPeakBf16 = 989e12;       // H200 SXM dense bf16, no sparsity
 constexpr double kPracticalBf16 = 782e12;  // large bf16 GEMM measured on the H200
 
 // Qwen2.5-0.5B's config.json (the architecture only; weights are random).
@@ -86,18 +86,30 @@ Args parse(int argc, char** argv) {
       SPCT_CHECK(i + 1 < argc, "grpo_bench: ", k, " needs a value");
       return argv[++i];
     };
-    if (k == "--model") a.model = next();
-    else if (k == "--steps") a.steps = std::stoi(next());
-    else if (k == "--batch") a.batch = std::stoi(next());
-    else if (k == "--group") a.group = std::stoi(next());
-    else if (k == "--micro") a.micro = std::stoi(next());
-    else if (k == "--new-tokens") a.new_tokens = std::stoi(next());
-    else if (k == "--dtype") a.dtype = next();
-    else if (k == "--device") a.device = next();
-    else if (k == "--ckpt-act") a.ckpt_act = true;
-    else if (k == "--packing") a.packing = true;
-    else if (k == "--micro-tokens") a.micro_tokens = std::stoi(next());
-    else throw_error("grpo_bench: unknown option ", k);
+    if (k == "--model")
+      a.model = next();
+    else if (k == "--steps")
+      a.steps = std::stoi(next());
+    else if (k == "--batch")
+      a.batch = std::stoi(next());
+    else if (k == "--group")
+      a.group = std::stoi(next());
+    else if (k == "--micro")
+      a.micro = std::stoi(next());
+    else if (k == "--new-tokens")
+      a.new_tokens = std::stoi(next());
+    else if (k == "--dtype")
+      a.dtype = next();
+    else if (k == "--device")
+      a.device = next();
+    else if (k == "--ckpt-act")
+      a.ckpt_act = true;
+    else if (k == "--packing")
+      a.packing = true;
+    else if (k == "--micro-tokens")
+      a.micro_tokens = std::stoi(next());
+    else
+      throw_error("grpo_bench: unknown option ", k);
   }
   return a;
 }
@@ -159,12 +171,13 @@ int run(int argc, char** argv) {
   for (const auto& [name, p] : policy.parameters())
     if (name != "model.embed_tokens.weight" || mc.tie_word_embeddings) n_matmul += p.numel();
   const double peak = kPeakBf16 * dist->world_size(), practical = kPracticalBf16 * dist->world_size();
-  std::printf("GRPO step, %s (%.1fM matmul params), %s on %d x %s, batch %d = %d queries x G %d, micro %d, "
-              "%d new tokens%s%s\n",
-              a.model.empty() ? "Qwen2.5-0.5B-shaped random model" : a.model.c_str(), n_matmul / 1e6,
-              a.dtype.c_str(), dist->world_size(), a.device.c_str(), a.batch, a.batch / a.group, a.group, a.micro,
-              a.new_tokens, a.ckpt_act ? ", activation checkpointing" : "",
-              a.packing ? (", packed, " + std::to_string(a.micro_tokens) + " tokens per micro-batch").c_str() : "");
+  std::printf(
+      "GRPO step, %s (%.1fM matmul params), %s on %d x %s, batch %d = %d queries x G %d, micro %d, "
+      "%d new tokens%s%s\n",
+      a.model.empty() ? "Qwen2.5-0.5B-shaped random model" : a.model.c_str(), n_matmul / 1e6, a.dtype.c_str(),
+      dist->world_size(), a.device.c_str(), a.batch, a.batch / a.group, a.group, a.micro, a.new_tokens,
+      a.ckpt_act ? ", activation checkpointing" : "",
+      a.packing ? (", packed, " + std::to_string(a.micro_tokens) + " tokens per micro-batch").c_str() : "");
   std::printf("| step | rollout s | ref s | train s | step s | train tokens | tokens/s | train MFU | vs 782T |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   std::ifstream in(config.logging.metrics_file);

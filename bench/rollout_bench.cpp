@@ -61,8 +61,10 @@ void logprob_gap(const Transformer& model, const std::vector<Request>& requests,
       at::Tensor logits = model.forward(x)[0].narrow(0, P - 1, T).to(at::kFloat);  // (T, V)
       at::Tensor lp = at::log_softmax(logits / requests[r].params.temperature, -1)
                           .gather(-1, at::tensor(std::vector<int64_t>(g.tokens.begin(), g.tokens.end()), at::kLong)
-                                          .to(logits.device()).unsqueeze(-1))
-                          .squeeze(-1).cpu();
+                                          .to(logits.device())
+                                          .unsqueeze(-1))
+                          .squeeze(-1)
+                          .cpu();
       at::Tensor diff = (lp - at::tensor(g.logprobs, at::kFloat)).abs();
       worst = std::max(worst, diff.max().item<double>());
       sum += diff.sum().item<double>();
@@ -79,23 +81,22 @@ int run(int argc, char** argv) {
   int64_t n, prompt_len, new_tokens, sync_every, gap_sequences, profile_top;
   double budget;
   bool graphs;
-  desc.add_options()
-      ("help", "this help")
-      ("shape", po::value(&shape)->required(), "HF config.json giving the model shape")
-      ("batch", po::value(&batches)->default_value("64,256"), "sequences decoded together (comma list)")
-      ("n", po::value(&n)->default_value(4), "samples per prompt")
-      ("prompt-len", po::value(&prompt_len)->default_value(512), "prompt tokens")
-      ("new-tokens", po::value(&new_tokens)->default_value(512), "tokens generated per sample")
-      ("sync-every", po::value(&sync_every)->default_value(16), "decode steps between host syncs")
-      ("cuda-graphs", po::value(&graphs)->default_value(true), "capture decode steps as CUDA graphs")
-      ("decode-kernels", po::value(&kernel_modes)->default_value("on"),
-       "decode steps through kernels/ (CUDA builds): on, off, or on,off to compare in one run")
-      ("budget-gb", po::value(&budget)->default_value(60.0), "rollout memory budget")
-      ("gap-sequences", po::value(&gap_sequences)->default_value(8), "sequences for the logprob gap (0 = skip)")
-      ("profile", po::value(&profile_top)->default_value(0),
-       "after timing, profile one more run and print its N most expensive kernels (0 = off)")
-      ("dtype", po::value(&dtype)->default_value("bfloat16"), "float32 | bfloat16")
-      ("device", po::value(&device)->default_value("cuda"), "cpu | cuda");
+  desc.add_options()("help", "this help")("shape", po::value(&shape)->required(),
+                                          "HF config.json giving the model shape")(
+      "batch", po::value(&batches)->default_value("64,256"), "sequences decoded together (comma list)")(
+      "n", po::value(&n)->default_value(4), "samples per prompt")(
+      "prompt-len", po::value(&prompt_len)->default_value(512), "prompt tokens")(
+      "new-tokens", po::value(&new_tokens)->default_value(512), "tokens generated per sample")(
+      "sync-every", po::value(&sync_every)->default_value(16), "decode steps between host syncs")(
+      "cuda-graphs", po::value(&graphs)->default_value(true), "capture decode steps as CUDA graphs")(
+      "decode-kernels", po::value(&kernel_modes)->default_value("on"),
+      "decode steps through kernels/ (CUDA builds): on, off, or on,off to compare in one run")(
+      "budget-gb", po::value(&budget)->default_value(60.0), "rollout memory budget")(
+      "gap-sequences", po::value(&gap_sequences)->default_value(8), "sequences for the logprob gap (0 = skip)")(
+      "profile", po::value(&profile_top)->default_value(0),
+      "after timing, profile one more run and print its N most expensive kernels (0 = off)")(
+      "dtype", po::value(&dtype)->default_value("bfloat16"), "float32 | bfloat16")(
+      "device", po::value(&device)->default_value("cuda"), "cpu | cuda");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, desc), vm);
   if (vm.count("help")) {
@@ -105,7 +106,8 @@ int run(int argc, char** argv) {
   po::notify(vm);
   const std::vector<bool> kernel_switches = parse_switches(kernel_modes, "decode-kernels");
   const ModelConfig config = ModelConfig::load(shape);
-  const at::TensorOptions options = at::TensorOptions().dtype(dtype == "bfloat16" ? at::kBFloat16 : at::kFloat).device(at::Device(device));
+  const at::TensorOptions options =
+      at::TensorOptions().dtype(dtype == "bfloat16" ? at::kBFloat16 : at::kFloat).device(at::Device(device));
   Transformer model(config, options);
   bench::init_on_device(model, 1);
   double weight_bytes = 0;
@@ -113,7 +115,9 @@ int run(int argc, char** argv) {
   std::printf("shape %s: %.1fM parameters, %s on %s, CUDA graphs %s, sync every %lld steps\n", shape.c_str(),
               config.num_parameters() / 1e6, dtype.c_str(), device.c_str(), graphs ? "on" : "off",
               static_cast<long long>(sync_every));
-  std::printf("| batch | n | prompt | new | kernels | tokens/s | step ms | prefill s | total s | weights+KV GB/step | HBM roofline | graphs |\n");
+  std::printf(
+      "| batch | n | prompt | new | kernels | tokens/s | step ms | prefill s | total s | weights+KV GB/step | HBM "
+      "roofline | graphs |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   // "n/a" in the table: this build or shape has no decode kernels, the generic path ran.
   const bool kernels_fit = decode_kernels::fit(config, model.parameters().front().second);
@@ -145,12 +149,16 @@ int run(int argc, char** argv) {
       const double bytes = weight_bytes + s.kv_bytes_live / std::max<int64_t>(s.steps, 1);
       std::printf("| %lld | %lld | %lld | %lld | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f%% | %lld |\n",
                   static_cast<long long>(s.slots), static_cast<long long>(n), static_cast<long long>(prompt_len),
-                  static_cast<long long>(new_tokens), !kernels ? "off" : kernels_fit ? "on" : "n/a", s.generated / wall,
-                  step * 1e3, s.prefill_s, wall, bytes / 1e9, 100.0 * bytes / step / kHbmBytesPerSecond,
-                  static_cast<long long>(s.graphs));
+                  static_cast<long long>(new_tokens),
+                  !kernels      ? "off"
+                  : kernels_fit ? "on"
+                                : "n/a",
+                  s.generated / wall, step * 1e3, s.prefill_s, wall, bytes / 1e9,
+                  100.0 * bytes / step / kHbmBytesPerSecond, static_cast<long long>(s.graphs));
       std::fflush(stdout);
       if (gap_sequences > 0) logprob_gap(model, requests, out, gap_sequences);
-      if (profile_top > 0) bench::profile_kernels([&] { engine.run(requests); }, static_cast<int>(profile_top), "one run");
+      if (profile_top > 0)
+        bench::profile_kernels([&] { engine.run(requests); }, static_cast<int>(profile_top), "one run");
     }
   }
   return 0;

@@ -28,11 +28,13 @@ struct Lcg {
 };
 
 const char* const kWords[] = {
-    "the", "model", "reward", "tokenizer", "data", "loading", "is", "not", "a", "bottleneck", "It's", "we'll",
-    "DON'T", "function", "return", "x", "=", "f(x)", "{", "}", "print(", ");", "Der", "schnelle", "Fuchs", "über",
-    "Straße", "Ça", "va", "très", "bien", "Привет", "мир", "быстрая", "你好", "世界", "机器学习", "模型",
-    "こんにちは", "カタカナ", "안녕하세요", "세계", "مرحبا", "بالعالم", "नमस्ते", "दुनिया", "Γειά", "σου",
-    "😀", "👍🏽", "🎉", "café", "naïve", "e\xCC\x81", "—", "...", "\"quoted\"", "(paren)", "#", "//", "<div>",
+    "the",        "model", "reward",     "tokenizer", "data",       "loading",  "is",      "not",     "a",
+    "bottleneck", "It's",  "we'll",      "DON'T",     "function",   "return",   "x",       "=",       "f(x)",
+    "{",          "}",     "print(",     ");",        "Der",        "schnelle", "Fuchs",   "über",    "Straße",
+    "Ça",         "va",    "très",       "bien",      "Привет",     "мир",      "быстрая", "你好",    "世界",
+    "机器学习",   "模型",  "こんにちは", "カタカナ",  "안녕하세요", "세계",     "مرحبا",   "بالعالم", "नमस्ते",
+    "दुनिया",      "Γειά",  "σου",        "😀",         "👍🏽",   "🎉",        "café",    "naïve",   "e\xCC\x81",
+    "—",          "...",   "\"quoted\"", "(paren)",   "#",          "//",       "<div>",
 };
 const char* const kSeparators[] = {" ", " ", " ", " ", " ", " ", "  ", "\n", "\t", ", ", ". ", "\n\n"};
 
@@ -44,8 +46,10 @@ std::string make_corpus(size_t bytes) {
   const size_t n_seps = sizeof(kSeparators) / sizeof(kSeparators[0]);
   while (out.size() < bytes) {
     uint64_t kind = rng.next() % 10;
-    if (kind < 8) out += kWords[rng.next() % n_words];
-    else out += std::to_string(rng.next() % 1000000);
+    if (kind < 8)
+      out += kWords[rng.next() % n_words];
+    else
+      out += std::to_string(rng.next() % 1000000);
     out += kSeparators[rng.next() % n_seps];
   }
   return out;
@@ -90,9 +94,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> dirs;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--mb" && i + 1 < argc) mb = std::atof(argv[++i]);
-    else if (a == "--corpus" && i + 1 < argc) corpus_file = argv[++i];
-    else dirs.push_back(a);
+    if (a == "--mb" && i + 1 < argc)
+      mb = std::atof(argv[++i]);
+    else if (a == "--corpus" && i + 1 < argc)
+      corpus_file = argv[++i];
+    else
+      dirs.push_back(a);
   }
   if (dirs.empty()) {
     std::fprintf(stderr, "usage: tokenizer_bench [--mb 10] [--corpus FILE] TOKENIZER_DIR...\n");

@@ -73,7 +73,8 @@ std::vector<Example> step_sequences(Stream& s, const Args& a, int64_t vocab) {
   for (int64_t i = 0; i < n; ++i) {
     const int64_t len = a.batch == "fixed" ? a.seq : 100 + static_cast<int64_t>(s.draw() % 1401);
     Example e;
-    for (int64_t t = 0; t <= len; ++t) (t == 0 ? e.prompt : e.response).push_back(static_cast<int32_t>(s.draw() % vocab));
+    for (int64_t t = 0; t <= len; ++t)
+      (t == 0 ? e.prompt : e.response).push_back(static_cast<int32_t>(s.draw() % vocab));
     out.push_back(std::move(e));
   }
   return out;
@@ -93,23 +94,22 @@ double peak_gib(at::Device device) {
 Args parse(int argc, char** argv) {
   Args a;
   po::options_description desc("train_bench options");
-  desc.add_options()
-      ("help", "this help")
-      ("shape", po::value(&a.shape)->required(), "HF config.json giving the model shape")
-      ("batch", po::value(&a.batch)->default_value("fixed"), "fixed | mix")
-      ("rows", po::value(&a.rows)->default_value(8), "fixed: sequences per step")
-      ("seq", po::value(&a.seq)->default_value(2048), "fixed: input tokens per sequence")
-      ("mix-seqs", po::value(&a.mix_seqs)->default_value(20), "mix: sequences per step (100..1500 tokens each)")
-      ("micro", po::value(&a.micro)->default_value(0), "sequences per micro-batch, dividing the step's (0: all)")
-      ("packing", po::bool_switch(&a.packing), "pack micro-batches without padding (sft.packing)")
-      ("micro-tokens", po::value(&a.micro_tokens)->default_value(0), "with --packing: tokens per micro-batch")
-      ("ckpt-act", po::bool_switch(&a.ckpt_act), "activation checkpointing")
-      ("steps", po::value(&a.steps)->default_value(5), "timed steps")
-      ("warmup", po::value(&a.warmup)->default_value(2), "untimed steps first")
-      ("profile", po::value(&a.profile)->default_value(0), "profile one more step, print its N top kernels")
-      ("seed", po::value(&a.seed)->default_value(1), "token stream seed")
-      ("dtype", po::value(&a.dtype)->default_value("bfloat16"), "bfloat16 | float32")
-      ("device", po::value(&a.device)->default_value("cuda"), "cuda | cpu");
+  desc.add_options()("help", "this help")("shape", po::value(&a.shape)->required(),
+                                          "HF config.json giving the model shape")(
+      "batch", po::value(&a.batch)->default_value("fixed"), "fixed | mix")("rows", po::value(&a.rows)->default_value(8),
+                                                                           "fixed: sequences per step")(
+      "seq", po::value(&a.seq)->default_value(2048), "fixed: input tokens per sequence")(
+      "mix-seqs", po::value(&a.mix_seqs)->default_value(20), "mix: sequences per step (100..1500 tokens each)")(
+      "micro", po::value(&a.micro)->default_value(0), "sequences per micro-batch, dividing the step's (0: all)")(
+      "packing", po::bool_switch(&a.packing), "pack micro-batches without padding (sft.packing)")(
+      "micro-tokens", po::value(&a.micro_tokens)->default_value(0), "with --packing: tokens per micro-batch")(
+      "ckpt-act", po::bool_switch(&a.ckpt_act), "activation checkpointing")(
+      "steps", po::value(&a.steps)->default_value(5), "timed steps")("warmup", po::value(&a.warmup)->default_value(2),
+                                                                     "untimed steps first")(
+      "profile", po::value(&a.profile)->default_value(0), "profile one more step, print its N top kernels")(
+      "seed", po::value(&a.seed)->default_value(1), "token stream seed")(
+      "dtype", po::value(&a.dtype)->default_value("bfloat16"), "bfloat16 | float32")(
+      "device", po::value(&a.device)->default_value("cuda"), "cuda | cpu");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, desc), vm);
   if (vm.count("help")) {
@@ -163,7 +163,8 @@ int run(int argc, char** argv) {
     }
     compat::synchronize(device);
     const auto t0 = std::chrono::steady_clock::now();
-    const SftStep s = sft_step(trainer, model, config.sft, sft_micro_batches(by_rows, config.sft, max_len), tokens, max_len);
+    const SftStep s =
+        sft_step(trainer, model, config.sft, sft_micro_batches(by_rows, config.sft, max_len), tokens, max_len);
     const double loss = s.loss_sum.item<double>() / tokens;  // waits for the step
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return std::make_tuple(tokens, squares, secs, loss);
@@ -191,10 +192,12 @@ int run(int argc, char** argv) {
   std::printf("mean of %lld steps: %.0f tokens/s, MFU %.1f%%, max/min step time %.2f, peak allocated %.2f GiB\n",
               static_cast<long long>(a.steps), tps, 100 * mfu, worst / best, peak);
   // One line for bench/train_compare.sh.
-  std::printf("RESULT %s\n", nlohmann::json({{"impl", "spct"}, {"tokens_per_s", tps}, {"mfu", mfu},
-                                             {"peak_gib", peak}, {"step_spread", worst / best}})
-                                 .dump()
-                                 .c_str());
+  std::printf(
+      "RESULT %s\n",
+      nlohmann::json(
+          {{"impl", "spct"}, {"tokens_per_s", tps}, {"mfu", mfu}, {"peak_gib", peak}, {"step_spread", worst / best}})
+          .dump()
+          .c_str());
   if (a.profile > 0) bench::profile_kernels([&] { step(data); }, static_cast<int>(a.profile), "one training step");
   return 0;
 }

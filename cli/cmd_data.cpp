@@ -24,15 +24,14 @@ const char* kUsage =
 
 int run_synth(const std::vector<std::string>& args) {
   po::options_description desc("options");
-  desc.add_options()
-      ("out", po::value<std::string>()->required(), "directory to write (created if missing)")
-      ("seed", po::value<uint64_t>()->required(), "random seed: the same seed gives the same bytes")
-      ("train", po::value<int>()->default_value(2000), "RM items in train.jsonl")
-      ("test", po::value<int>()->default_value(400), "RM items in test.jsonl")
-      ("valid", po::value<int>()->default_value(0), "RM items in valid.jsonl, a validation split to tune on (0 = none)")
-      ("general", po::value<int>()->default_value(1000), "chat examples in general_sft.jsonl")
-      ("surface-faults", po::value<double>()->default_value(0.0, "0"),
-       "probability that a wrong response is a non-answer (a fault visible without arithmetic)");
+  desc.add_options()("out", po::value<std::string>()->required(), "directory to write (created if missing)")(
+      "seed", po::value<uint64_t>()->required(), "random seed: the same seed gives the same bytes")(
+      "train", po::value<int>()->default_value(2000), "RM items in train.jsonl")(
+      "test", po::value<int>()->default_value(400), "RM items in test.jsonl")(
+      "valid", po::value<int>()->default_value(0), "RM items in valid.jsonl, a validation split to tune on (0 = none)")(
+      "general", po::value<int>()->default_value(1000), "chat examples in general_sft.jsonl")(
+      "surface-faults", po::value<double>()->default_value(0.0, "0"),
+      "probability that a wrong response is a non-answer (a fault visible without arithmetic)");
   auto vm = parse_options("data synth", "--out DIR --seed S [--train N --test M --valid V --general K]", desc, args);
   if (!vm) return 0;
   data::SynthConfig config;
@@ -44,26 +43,25 @@ int run_synth(const std::vector<std::string>& args) {
   config.general = (*vm)["general"].as<int>();
   const std::string out = (*vm)["out"].as<std::string>();
   const data::SynthData d = data::write_synth(config, out);
-  log::info("data synth: ", out, ": ", d.train.size(), " train, ", d.test.size(), " test, ", d.valid.size(),
-            " valid, ", d.general.size(),
-            " general SFT (seed ", config.seed, ")");
+  log::info("data synth: ", out, ": ", d.train.size(), " train, ", d.test.size(), " test, ", d.valid.size(), " valid, ",
+            d.general.size(), " general SFT (seed ", config.seed, ")");
   return 0;
 }
 
 int run_teacher(const std::vector<std::string>& args) {
   po::options_description desc("options");
-  desc.add_options()
-      ("data", po::value<std::string>()->required(), "synthetic RM items (train.jsonl of spct data synth)")
-      ("out", po::value<std::string>()->required(), "JSONL of trajectories to write")
-      ("seed", po::value<uint64_t>()->required(), "random seed: the same seed gives the same bytes")
-      ("correct-rate", po::value<double>()->default_value(0.7, "0.7"), "probability that a trajectory is correct")
-      ("samples", po::value<int>()->default_value(3), "trajectories per item")
-      ("mode", po::value<std::string>()->default_value("generate"), "principle mode: generate, given or none")
-      ("hinted", po::bool_switch(), "add a hint naming the best response (hinted sampling)")
-      ("style", po::value<std::string>()->default_value("full"),
-       "full (principle descriptions, critique citing the finding), brief (names, weights, verdicts) or "
-       "quote (brief, each verdict after a quote of its response)")
-      ("templates", po::value<std::string>(), "YAML file replacing judge prompt templates (docs/rewards.md)");
+  desc.add_options()("data", po::value<std::string>()->required(),
+                     "synthetic RM items (train.jsonl of spct data synth)")("out", po::value<std::string>()->required(),
+                                                                            "JSONL of trajectories to write")(
+      "seed", po::value<uint64_t>()->required(), "random seed: the same seed gives the same bytes")(
+      "correct-rate", po::value<double>()->default_value(0.7, "0.7"), "probability that a trajectory is correct")(
+      "samples", po::value<int>()->default_value(3), "trajectories per item")(
+      "mode", po::value<std::string>()->default_value("generate"), "principle mode: generate, given or none")(
+      "hinted", po::bool_switch(), "add a hint naming the best response (hinted sampling)")(
+      "style", po::value<std::string>()->default_value("full"),
+      "full (principle descriptions, critique citing the finding), brief (names, weights, verdicts) or "
+      "quote (brief, each verdict after a quote of its response)")(
+      "templates", po::value<std::string>(), "YAML file replacing judge prompt templates (docs/rewards.md)");
   auto vm = parse_options("data teacher", "--data FILE --out T.jsonl --seed S [options]", desc, args);
   if (!vm) return 0;
   data::TeacherConfig config;

@@ -30,12 +30,11 @@ int run_eval(const std::vector<std::string>& args) {
   JudgeSetup s;
   std::string data, ks_text, out_dir;
   int limit = 0;
-  desc.add_options()
-      ("data", po::value(&data), "benchmark JSONL (default: data.test of --config)")
-      ("k", po::value(&ks_text)->default_value("1,2,4,8"), "comma-separated k values for Voting@k")
-      ("out", po::value(&out_dir)->default_value("eval_results"), "directory for results.json and results.csv")
-      ("limit", po::value(&limit)->default_value(0), "evaluate only the first N items (0 = all)")
-      ("no-greedy", "skip the greedy (temperature 0) pass");
+  desc.add_options()("data", po::value(&data), "benchmark JSONL (default: data.test of --config)")(
+      "k", po::value(&ks_text)->default_value("1,2,4,8"), "comma-separated k values for Voting@k")(
+      "out", po::value(&out_dir)->default_value("eval_results"), "directory for results.json and results.csv")(
+      "limit", po::value(&limit)->default_value(0), "evaluate only the first N items (0 = all)")(
+      "no-greedy", "skip the greedy (temperature 0) pass");
   add_judge_options(desc, s);
   auto vm = parse_options("eval", "--model DIR --data D.jsonl [--k 1,2,4,8] [--metarm DIR] [options]", desc, args);
   if (!vm) return 0;
@@ -51,8 +50,12 @@ int run_eval(const std::vector<std::string>& args) {
   rewards::BenchmarkOptions bench{ks, s.k_meta, !vm->count("no-greedy"), s.judge};
   const auto results = rewards::run_benchmark(*s.grm, *s.tokenizer, s.meta_rm.get(), items, bench);
   rewards::write_results(results, out_dir,
-                         {{"data", data}, {"model", s.model_path}, {"metarm", s.metarm_path}, {"items", items.size()},
-                          {"principle_mode", s.principle_mode}, {"temperature", s.judge.temperature},
+                         {{"data", data},
+                          {"model", s.model_path},
+                          {"metarm", s.metarm_path},
+                          {"items", items.size()},
+                          {"principle_mode", s.principle_mode},
+                          {"temperature", s.judge.temperature},
                           {"seed", s.judge.seed}});
   std::fputs(rewards::results_table(results).c_str(), stdout);
   log::info("wrote ", out_dir, "/results.json and results.csv");

@@ -52,29 +52,33 @@ int run_generate(const std::vector<std::string>& args) {
   SamplingParams sp;
   EngineOptions eo;
   int64_t n = 1;
-  desc.add_options()
-      ("model", po::value(&model_path), "HF model directory, or 'tiny' (built-in, random init); default: model.path of --config")
-      ("prompt", po::value(&prompt), "prompt text, encoded with the model's tokenizer")
-      ("chat", "wrap --prompt as a user message in the model's chat template")
-      ("chat-template", po::value(&chat_format), "chat template by name instead of the tokenizer's own")
-      ("tokenizer", po::value(&tokenizer_dir), "tokenizer directory (default: the model directory)")
-      ("prompt-ids", po::value(&prompt_ids), "prompt as comma-separated token ids")
-      ("input", po::value(&input), "JSONL of requests, one a line (see docs/rollout.md)")
-      ("output", po::value(&output), "JSONL of results, one sample a line (default with --input: stdout)")
-      ("max-new-tokens", po::value(&sp.max_new_tokens)->default_value(32), "tokens to generate")
-      ("temperature", po::value(&sp.temperature)->default_value(0.0), "0 = greedy")
-      ("top-p", po::value(&sp.top_p)->default_value(1.0), "nucleus sampling mass")
-      ("top-k", po::value(&sp.top_k)->default_value(0), "keep the k most likely tokens (0 = all)")
-      ("stop", po::value(&stops)->composing(), "stop string (repeatable)")
-      ("seed", po::value(&sp.seed)->default_value(0), "sampling seed (sample i uses seed + i); also the tiny model's init seed")
-      ("n", po::value(&n)->default_value(1), "samples per prompt")
-      ("memory-budget-gb", po::value(&eo.memory_budget_gb)->default_value(eo.memory_budget_gb), "KV cache + workspace budget")
-      ("max-batch-size", po::value(&eo.max_batch_size)->default_value(eo.max_batch_size), "sequences decoded together at most")
-      ("cuda-graphs", po::value(&eo.cuda_graphs)->default_value(eo.cuda_graphs), "capture decode steps as CUDA graphs (true|false)")
-      ("dtype", po::value(&dtype)->default_value("float32"), "float32 | bfloat16")
-      ("device", po::value(&device)->default_value("cpu"), "cpu | cuda");
+  desc.add_options()("model", po::value(&model_path),
+                     "HF model directory, or 'tiny' (built-in, random init); default: model.path of --config")(
+      "prompt", po::value(&prompt), "prompt text, encoded with the model's tokenizer")(
+      "chat", "wrap --prompt as a user message in the model's chat template")(
+      "chat-template", po::value(&chat_format), "chat template by name instead of the tokenizer's own")(
+      "tokenizer", po::value(&tokenizer_dir), "tokenizer directory (default: the model directory)")(
+      "prompt-ids", po::value(&prompt_ids), "prompt as comma-separated token ids")(
+      "input", po::value(&input), "JSONL of requests, one a line (see docs/rollout.md)")(
+      "output", po::value(&output), "JSONL of results, one sample a line (default with --input: stdout)")(
+      "max-new-tokens", po::value(&sp.max_new_tokens)->default_value(32), "tokens to generate")(
+      "temperature", po::value(&sp.temperature)->default_value(0.0), "0 = greedy")(
+      "top-p", po::value(&sp.top_p)->default_value(1.0), "nucleus sampling mass")(
+      "top-k", po::value(&sp.top_k)->default_value(0), "keep the k most likely tokens (0 = all)")(
+      "stop", po::value(&stops)->composing(), "stop string (repeatable)")(
+      "seed", po::value(&sp.seed)->default_value(0),
+      "sampling seed (sample i uses seed + i); also the tiny model's init seed")("n", po::value(&n)->default_value(1),
+                                                                                 "samples per prompt")(
+      "memory-budget-gb", po::value(&eo.memory_budget_gb)->default_value(eo.memory_budget_gb),
+      "KV cache + workspace budget")("max-batch-size", po::value(&eo.max_batch_size)->default_value(eo.max_batch_size),
+                                     "sequences decoded together at most")(
+      "cuda-graphs", po::value(&eo.cuda_graphs)->default_value(eo.cuda_graphs),
+      "capture decode steps as CUDA graphs (true|false)")("dtype", po::value(&dtype)->default_value("float32"),
+                                                          "float32 | bfloat16")(
+      "device", po::value(&device)->default_value("cpu"), "cpu | cuda");
   add_config_options(desc);
-  auto vm = parse_options("generate", "--model DIR|tiny (--prompt TEXT | --prompt-ids IDS | --input REQ.jsonl) [options]", desc, args);
+  auto vm = parse_options(
+      "generate", "--model DIR|tiny (--prompt TEXT | --prompt-ids IDS | --input REQ.jsonl) [options]", desc, args);
   if (!vm) return 0;
   if (vm->count("config") || vm->count("set") || vm->count("print-config")) {
     // The config gives the model and rollout settings; options typed on the command line win.
@@ -100,7 +104,8 @@ int run_generate(const std::vector<std::string>& args) {
   check_sampling_options(sp, n);
   sp.stop = stops;
   sp.validate();
-  if (!vm->count("input")) require_results_fit(static_cast<double>(n), sp.max_new_tokens, "spct generate: --n " + std::to_string(n));
+  if (!vm->count("input"))
+    require_results_fit(static_cast<double>(n), sp.max_new_tokens, "spct generate: --n " + std::to_string(n));
   auto model = load_model(model_path, {parse_dtype(dtype), at::Device(device), sp.seed});
   const int64_t max_pos = model->config().max_position_embeddings;
   // With ids in (--prompt-ids, or an --input without tokenizer) the tokenizer is optional: ids in, ids out.
@@ -131,7 +136,8 @@ int run_generate(const std::vector<std::string>& args) {
       samples += static_cast<double>(q.n);
       require_results_fit(samples, q.params.max_new_tokens,
                           where + (line.contains("n") ? ": field 'n'" : ": with --n " + std::to_string(n)));
-      check_positions(q, max_pos, where + (line.contains("max_new_tokens") ? ": field 'max_new_tokens'" : ": --max-new-tokens"));
+      check_positions(q, max_pos,
+                      where + (line.contains("max_new_tokens") ? ": field 'max_new_tokens'" : ": --max-new-tokens"));
       for (size_t t = 0; t < requests.back().request.prompt.size(); ++t) {
         const int32_t id = requests.back().request.prompt[t];
         SPCT_CHECK(id >= 0 && id < model->config().vocab_size, where, ": prompt token ", t, " = ", id,
@@ -159,8 +165,10 @@ int run_generate(const std::vector<std::string>& args) {
                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";  // text cut mid-character (a token limit) gets U+FFFD, not an error
     };
-    if (output.empty()) write(std::cout);
-    else write_file_atomic(output, write);
+    if (output.empty())
+      write(std::cout);
+    else
+      write_file_atomic(output, write);
     return 0;
   }
   for (size_t i = 0; i < results[0].size(); ++i) {
@@ -180,5 +188,6 @@ int run_generate(const std::vector<std::string>& args) {
 }
 
 }  // namespace
-SPCT_COMMAND("generate", "decode from a model with the rollout engine (greedy or sampled; JSONL batches)", run_generate);
+SPCT_COMMAND("generate", "decode from a model with the rollout engine (greedy or sampled; JSONL batches)",
+             run_generate);
 }  // namespace spct::cli

@@ -47,8 +47,8 @@ std::string config_summary(const std::string& yaml) {
     const RunConfig c = RunConfig::from_yaml_string(yaml, "config_yaml");
     std::string stages;
     for (Stage s : c.stages) stages += (stages.empty() ? "" : ",") + name_of(s);
-    return "model.path=" + c.model.path + " model.dtype=" + name_of(c.model.dtype) + " seed=" +
-           std::to_string(c.seed) + " stages=" + stages + " run_dir=" + c.run_dir;
+    return "model.path=" + c.model.path + " model.dtype=" + name_of(c.model.dtype) + " seed=" + std::to_string(c.seed) +
+           " stages=" + stages + " run_dir=" + c.run_dir;
   } catch (const Error& e) {
     return "(unreadable: " + std::string(e.what()) + ")";
   }
@@ -84,8 +84,8 @@ void inspect_checkpoint(const std::string& path, bool tensors) {
   int64_t count = 0;
   for (const auto& [name, t] : s.params) count += t.numel();
   const std::string dtype = s.params.empty() ? "-" : checkpoint_dtype_name(s.params[0].second.scalar_type());
-  std::string model = std::to_string(count) + " parameters, " + std::to_string(s.params.size()) + " tensors, " +
-                      dtype + ", " + human_bytes(nbytes(s.params));
+  std::string model = std::to_string(count) + " parameters, " + std::to_string(s.params.size()) + " tensors, " + dtype +
+                      ", " + human_bytes(nbytes(s.params));
   try {
     const auto j = nlohmann::json::parse(s.model_config_json);
     const ModelConfig c = ModelConfig::from_hf_json(j, "model_config_json");
@@ -135,9 +135,9 @@ void inspect_model_dir(const std::string& dir, bool tensors) {
 int run_inspect(const std::vector<std::string>& args) {
   po::options_description desc("inspect options");
   std::string path;
-  desc.add_options()
-      ("path", po::value(&path)->required(), "checkpoint file, checkpoint directory or HF model directory")
-      ("tensors", "list every dataset (tensor) with dtype and shape");
+  desc.add_options()("path", po::value(&path)->required(),
+                     "checkpoint file, checkpoint directory or HF model directory")(
+      "tensors", "list every dataset (tensor) with dtype and shape");
   po::positional_options_description pos;
   pos.add("path", 1);
   auto vm = parse_options("inspect", "PATH [--tensors]", desc, args, &pos);

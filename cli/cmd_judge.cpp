@@ -13,7 +13,8 @@ namespace spct::cli {
 namespace {
 
 nlohmann::json trajectory_json(const rewards::Trajectory& t) {
-  nlohmann::json j = {{"order", t.order}, {"text", t.text},
+  nlohmann::json j = {{"order", t.order},
+                      {"text", t.text},
                       {"scores", t.parse.ok() ? nlohmann::json(t.parse.scores) : nlohmann::json(nullptr)}};
   if (!t.parse.ok()) j["error"] = t.parse.reason;
   if (t.meta_prob >= 0) j["meta_prob"] = t.meta_prob;
@@ -25,13 +26,14 @@ int run_judge(const std::vector<std::string>& args) {
   JudgeSetup s;
   std::string input, output;
   int k = 1;
-  desc.add_options()
-      ("input", po::value(&input)->required(), "JSONL of items: prompt + responses/best, chosen/rejected, or response/label")
-      ("output", po::value(&output), "output JSONL (default: stdout); written atomically")
-      ("k", po::value(&k)->default_value(1), "samples per item")
-      ("trajectories", "include every sampled trajectory in the output");
+  desc.add_options()("input", po::value(&input)->required(),
+                     "JSONL of items: prompt + responses/best, chosen/rejected, or response/label")(
+      "output", po::value(&output), "output JSONL (default: stdout); written atomically")(
+      "k", po::value(&k)->default_value(1), "samples per item")("trajectories",
+                                                                "include every sampled trajectory in the output");
   add_judge_options(desc, s);
-  auto vm = parse_options("judge", "--model DIR --input D.jsonl [--k K] [--metarm DIR --k-meta M] [options]", desc, args);
+  auto vm =
+      parse_options("judge", "--model DIR --input D.jsonl [--k K] [--metarm DIR --k-meta M] [options]", desc, args);
   if (!vm) return 0;
   SPCT_CHECK(k >= 1, "spct judge: --k must be >= 1 (got ", k, ")");
   // Parse every line before any model work: a bad line fails fast, naming file, line and field.

@@ -53,8 +53,8 @@ int cmd_plan(const std::vector<std::string>& args) {
   desc.add_options()("config", po::value<std::string>()->value_name("FILE"), "run config (defaults without it)")(
       "model", po::value<std::string>()->value_name("PATH"),
       "model directory or config.json (default: the config's model.path)")(
-      "world", po::value<int>()->default_value(1), "ranks (GPUs) in the job")(
-      "zero-stage", po::value<int>(), "0-3 (default: optim.zero_stage)")(
+      "world", po::value<int>()->default_value(1), "ranks (GPUs) in the job")("zero-stage", po::value<int>(),
+                                                                              "0-3 (default: optim.zero_stage)")(
       "micro-batch", po::value<int64_t>(), "sequences per forward/backward (default: largest micro_batch_size)")(
       "seq-len", po::value<int64_t>(), "tokens per training sequence (default: max prompt + max response)")(
       "dtype", po::value<std::string>(), "bfloat16 | float32 (default: model.dtype)")(
@@ -71,7 +71,7 @@ int cmd_plan(const std::vector<std::string>& args) {
   const auto vm = parse_options("plan", "[--config FILE] [--model PATH] [--world N] ... [--gpu-gb GB]", desc, args);
   if (!vm) return 0;
   const RunConfig config = vm->count("config") ? RunConfig::from_file((*vm)["config"].as<std::string>())
-                                                : RunConfig::from_yaml_string("model: {path: tiny}", "(no --config)");
+                                               : RunConfig::from_yaml_string("model: {path: tiny}", "(no --config)");
   MemoryPlanInput in = input_from(config);
   in.model = model_shape(vm->count("model") ? (*vm)["model"].as<std::string>() : config.model.path);
   in.world = (*vm)["world"].as<int>();

@@ -23,9 +23,8 @@ rewards::RewardSummary score_to_file(std::istream& in, const std::string& in_nam
 
 int cmd_reward(const std::vector<std::string>& args) {
   po::options_description desc("options");
-  desc.add_options()
-      ("input,i", po::value<std::string>()->required(), "JSONL of GRM outputs ('-' for stdin)")
-      ("output,o", po::value<std::string>(), "JSONL to write (default: stdout)");
+  desc.add_options()("input,i", po::value<std::string>()->required(), "JSONL of GRM outputs ('-' for stdin)")(
+      "output,o", po::value<std::string>(), "JSONL to write (default: stdout)");
   auto vm = parse_options("reward", "--input T.jsonl [--output O.jsonl]", desc, args);
   if (!vm) return 0;
   const std::string input = (*vm)["input"].as<std::string>();
@@ -36,9 +35,9 @@ int cmd_reward(const std::vector<std::string>& args) {
   }
   std::istream& in = input == "-" ? std::cin : file;
   const std::string in_name = input == "-" ? "<stdin>" : input;
-  const rewards::RewardSummary summary =
-      vm->count("output") ? score_to_file(in, in_name, (*vm)["output"].as<std::string>())
-                          : rewards::score_jsonl(in, std::cout, in_name);
+  const rewards::RewardSummary summary = vm->count("output")
+                                             ? score_to_file(in, in_name, (*vm)["output"].as<std::string>())
+                                             : rewards::score_jsonl(in, std::cout, in_name);
   std::cout.flush();
   log::info("reward: ", rewards::format_summary(summary));
   return 0;

@@ -47,20 +47,19 @@ std::vector<int32_t> parse_ids(const std::string& text, const std::string& sourc
 
 int run_tokenize(const std::vector<std::string>& args) {
   po::options_description desc("spct tokenize");
-  desc.add_options()
-      ("tokenizer", po::value<std::string>()->required(), "HF tokenizer directory (tokenizer.json, tokenizer_config.json)")
-      ("text", po::value<std::string>(), "the input")
-      ("file", po::value<std::string>(), "read the input from this file")
-      ("chat", po::bool_switch(), "the input is a JSON list of {role, content}; render the chat template first")
-      ("template", po::value<std::string>()->default_value(""),
-       "with --chat: llama3, qwen2, qwen2.5, qwen3, chatml, gemma, gemma2 (default: from tokenizer_config.json)")
-      ("no-generation-prompt", po::bool_switch(), "with --chat: do not open an assistant turn")
-      ("no-special", po::bool_switch(), "do not add the post-processor's special tokens (BOS)")
-      ("verbose", po::bool_switch(), "print one id<TAB>token per line")
-      ("decode", po::bool_switch(), "the input is ids (space separated); print their text")
-      ("skip-special", po::bool_switch(), "with --decode: leave special tokens out");
-  auto vm = parse_options("tokenize", "--tokenizer DIR (--text T | --file F) [--chat] [--verbose] [--decode]", desc,
-                          args);
+  desc.add_options()("tokenizer", po::value<std::string>()->required(),
+                     "HF tokenizer directory (tokenizer.json, tokenizer_config.json)")(
+      "text", po::value<std::string>(), "the input")("file", po::value<std::string>(), "read the input from this file")(
+      "chat", po::bool_switch(), "the input is a JSON list of {role, content}; render the chat template first")(
+      "template", po::value<std::string>()->default_value(""),
+      "with --chat: llama3, qwen2, qwen2.5, qwen3, chatml, gemma, gemma2 (default: from tokenizer_config.json)")(
+      "no-generation-prompt", po::bool_switch(), "with --chat: do not open an assistant turn")(
+      "no-special", po::bool_switch(), "do not add the post-processor's special tokens (BOS)")(
+      "verbose", po::bool_switch(), "print one id<TAB>token per line")(
+      "decode", po::bool_switch(), "the input is ids (space separated); print their text")(
+      "skip-special", po::bool_switch(), "with --decode: leave special tokens out");
+  auto vm =
+      parse_options("tokenize", "--tokenizer DIR (--text T | --file F) [--chat] [--verbose] [--decode]", desc, args);
   if (!vm) return 0;
   std::string source;
   const std::string input = read_input(*vm, &source);

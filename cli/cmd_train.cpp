@@ -23,7 +23,8 @@ int run_training(const std::string& command, const std::vector<std::string>& arg
   add_config_options(desc);
   po::positional_options_description positional;
   positional.add("config", 1);
-  auto vm = parse_options(command, "CONFIG.yaml [--set section.key=value ...] [--print-config]", desc, args, &positional);
+  auto vm =
+      parse_options(command, "CONFIG.yaml [--set section.key=value ...] [--print-config]", desc, args, &positional);
   if (!vm) return 0;
   SPCT_CHECK(vm->count("config"), "spct ", command, ": no config (pass CONFIG.yaml)");
   RunConfig config = resolve_config(*vm);
@@ -39,8 +40,10 @@ int run_training(const std::string& command, const std::vector<std::string>& arg
     }
     require_writable_dir(config.checkpoint.dir, "checkpoint.dir");  // every rank writes its shards there
     log_config(config);
-    if (stage) run_stage(config, *dist, *stage);
-    else run_pipeline(config, *dist);
+    if (stage)
+      run_stage(config, *dist, *stage);
+    else
+      run_pipeline(config, *dist);
   } catch (const stop::Stopped&) {
     return stop::kStoppedExitCode;  // every rank saved and agreed; the log says where
   } catch (const std::exception& e) {
@@ -57,7 +60,8 @@ int cmd_grpo(const std::vector<std::string>& a) { return run_training("grpo", a,
 int cmd_metarm(const std::vector<std::string>& a) { return run_training("metarm", a, Stage::metarm); }
 
 }  // namespace
-SPCT_COMMAND("run", "run every stage the config lists (sft, rft, grpo, metarm, eval), resuming where it stopped", cmd_run);
+SPCT_COMMAND("run", "run every stage the config lists (sft, rft, grpo, metarm, eval), resuming where it stopped",
+             cmd_run);
 SPCT_COMMAND("sft", "warm-up SFT on general data and correct teacher trajectories", cmd_sft);
 SPCT_COMMAND("rft", "rejective fine-tuning: sample, reject, fine-tune on kept trajectories", cmd_rft);
 SPCT_COMMAND("grpo", "rule-based online RL (GRPO) with a KL penalty to a frozen reference", cmd_grpo);

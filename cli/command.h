@@ -18,12 +18,9 @@ struct Command {
 std::vector<Command>& registry();
 
 struct Registrar {
-  Registrar(const char* name, const char* summary, CommandFn fn) {
-    registry().push_back({name, summary, fn});
-  }
+  Registrar(const char* name, const char* summary, CommandFn fn) { registry().push_back({name, summary, fn}); }
 };
 
 }  // namespace spct::cli
 
-#define SPCT_COMMAND(name, summary, fn) \
-  static ::spct::cli::Registrar spct_registrar_##fn(name, summary, fn)
+#define SPCT_COMMAND(name, summary, fn) static ::spct::cli::Registrar spct_registrar_##fn(name, summary, fn)

@@ -10,22 +10,22 @@
 namespace spct::cli {
 
 void add_judge_options(po::options_description& desc, JudgeSetup& s) {
-  desc.add_options()
-      ("model", po::value(&s.model_path), "GRM: HF model directory or 'tiny' (default: model.path of --config)")
-      ("tokenizer", po::value(&s.tokenizer_dir), "tokenizer directory (default: the model's)")
-      ("chat-template", po::value(&s.judge.chat_template), "chat template by name (default: the tokenizer's own)")
-      ("metarm", po::value(&s.metarm_path), "meta RM: HF sequence-classification directory (num_labels 1) or 'tiny'")
-      ("k-meta", po::value(&s.k_meta)->default_value(0), "meta-RM voting keeps the top k_meta of k (0 = k/2)")
-      ("temperature", po::value(&s.judge.temperature)->default_value(0.5), "sampling temperature (0 = greedy)")
-      ("top-p", po::value(&s.judge.top_p)->default_value(1.0), "nucleus sampling mass")
-      ("max-new-tokens", po::value(&s.judge.max_new_tokens)->default_value(512), "trajectory length limit")
-      ("principle-mode", po::value(&s.principle_mode)->default_value("generate"), "generate | given | none")
-      ("principles", po::value(&s.principles), "principles text for --principle-mode given (items' own win)")
-      ("templates", po::value(&s.templates_file), "YAML file replacing judge templates (docs/rewards.md)")
-      ("batch-size", po::value(&s.judge.batch_size)->default_value(16), "sequences per generation batch")
-      ("seed", po::value(&s.judge.seed)->default_value(0), "seed of the response orders, sampling and tie breaks")
-      ("dtype", po::value(&s.dtype)->default_value("float32"), "float32 | bfloat16")
-      ("device", po::value(&s.device)->default_value("cpu"), "cpu | cuda");
+  desc.add_options()("model", po::value(&s.model_path),
+                     "GRM: HF model directory or 'tiny' (default: model.path of --config)")(
+      "tokenizer", po::value(&s.tokenizer_dir), "tokenizer directory (default: the model's)")(
+      "chat-template", po::value(&s.judge.chat_template), "chat template by name (default: the tokenizer's own)")(
+      "metarm", po::value(&s.metarm_path), "meta RM: HF sequence-classification directory (num_labels 1) or 'tiny'")(
+      "k-meta", po::value(&s.k_meta)->default_value(0), "meta-RM voting keeps the top k_meta of k (0 = k/2)")(
+      "temperature", po::value(&s.judge.temperature)->default_value(0.5), "sampling temperature (0 = greedy)")(
+      "top-p", po::value(&s.judge.top_p)->default_value(1.0), "nucleus sampling mass")(
+      "max-new-tokens", po::value(&s.judge.max_new_tokens)->default_value(512), "trajectory length limit")(
+      "principle-mode", po::value(&s.principle_mode)->default_value("generate"), "generate | given | none")(
+      "principles", po::value(&s.principles), "principles text for --principle-mode given (items' own win)")(
+      "templates", po::value(&s.templates_file), "YAML file replacing judge templates (docs/rewards.md)")(
+      "batch-size", po::value(&s.judge.batch_size)->default_value(16), "sequences per generation batch")(
+      "seed", po::value(&s.judge.seed)->default_value(0), "seed of the response orders, sampling and tie breaks")(
+      "dtype", po::value(&s.dtype)->default_value("float32"), "float32 | bfloat16")(
+      "device", po::value(&s.device)->default_value("cpu"), "cpu | cuda");
   add_config_options(desc);
 }
 

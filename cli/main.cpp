@@ -19,8 +19,7 @@ std::vector<Command>& registry() {
 }
 
 std::optional<po::variables_map> parse_options(const std::string& command, const std::string& usage,
-                                               po::options_description desc,
-                                               const std::vector<std::string>& args,
+                                               po::options_description desc, const std::vector<std::string>& args,
                                                const po::positional_options_description* positional) {
   desc.add_options()("help,h", "show this help");
   po::variables_map vm;
@@ -72,8 +71,7 @@ std::vector<int64_t> parse_int_list(const std::string& text, const std::string& 
 
 int main(int argc, char** argv) {
   using namespace spct::cli;
-  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
-      std::string(argv[1]) == "help") {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
     print_help();
     return argc < 2 ? 2 : 0;
   }

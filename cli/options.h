@@ -14,8 +14,7 @@ namespace po = boost::program_options;
 // Parses args against desc (plus --help). Returns nullopt after printing help for --help.
 // Throws spct::Error for unknown options or bad values. `positional` maps bare arguments.
 std::optional<po::variables_map> parse_options(const std::string& command, const std::string& usage,
-                                               po::options_description desc,
-                                               const std::vector<std::string>& args,
+                                               po::options_description desc, const std::vector<std::string>& args,
                                                const po::positional_options_description* positional = nullptr);
 
 // "5,6, 7" -> {5, 6, 7}. Throws spct::Error "<what>: 'x' is not an integer" for a bad item.

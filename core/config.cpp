@@ -26,8 +26,7 @@ struct is_vector : std::false_type {};
 template <class T>
 struct is_vector<std::vector<T>> : std::true_type {};
 template <class T>
-constexpr bool is_section =
-    std::is_class_v<T> && !is_vector<T>::value && !std::is_same_v<T, std::string>;
+constexpr bool is_section = std::is_class_v<T> && !is_vector<T>::value && !std::is_same_v<T, std::string>;
 
 // Where each dotted key was last set ("file:line" or "--set key"), for later messages.
 using Locations = std::map<std::string, std::string>;
@@ -42,8 +41,7 @@ struct Source {
   }
 };
 
-std::string did_you_mean(const std::string& prefix, const std::string& name,
-                         const std::vector<std::string>& known) {
+std::string did_you_mean(const std::string& prefix, const std::string& name, const std::vector<std::string>& known) {
   std::string best;
   size_t best_distance = std::max<size_t>(1, name.size() / 3) + 1;  // suggest only near misses
   for (const auto& k : known) {
@@ -80,8 +78,7 @@ class Reader {
     } else if constexpr (is_vector<T>::value) {
       if (!node.IsSequence()) fail(node, anchor, key, "a list, e.g. [1, 2]");
       T items(node.size());
-      for (size_t i = 0; i < node.size(); ++i)
-        read(node[i], node[i], key + "[" + std::to_string(i) + "]", items[i]);
+      for (size_t i = 0; i < node.size(); ++i) read(node[i], node[i], key + "[" + std::to_string(i) + "]", items[i]);
       out = std::move(items);
     } else if constexpr (std::is_same_v<T, std::string>) {
       if (!node.IsScalar() && !node.IsNull()) fail(node, anchor, key, "a string");
@@ -94,8 +91,7 @@ class Reader {
   template <class S>
   void read_section(const YAML::Node& node, const std::string& key, S& section) {
     if (node.IsNull()) return;
-    if (!node.IsMap() && key.empty())
-      throw_error(src_.at(node), ": expected a map of sections, got ", describe(node));
+    if (!node.IsMap() && key.empty()) throw_error(src_.at(node), ": expected a map of sections, got ", describe(node));
     if (!node.IsMap()) fail(node, node, key, "a map");
     const std::string prefix = key.empty() ? "" : key + ".";
     std::map<std::string, std::pair<YAML::Node, YAML::Node>> entries;  // name -> (key, value)
@@ -116,11 +112,9 @@ class Reader {
     section.visit(field);
     if (entries.empty()) return;
     const auto& [name, entry] = *std::min_element(  // report the first unknown key in the file
-        entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-          return a.second.first.Mark().pos < b.second.first.Mark().pos;
-        });
-    throw_error(src_.at(entry.first), ": unknown key '", prefix, name, "'",
-                did_you_mean(prefix, name, known));
+        entries.begin(), entries.end(),
+        [](const auto& a, const auto& b) { return a.second.first.Mark().pos < b.second.first.Mark().pos; });
+    throw_error(src_.at(entry.first), ": unknown key '", prefix, name, "'", did_you_mean(prefix, name, known));
   }
 
  private:
@@ -136,8 +130,7 @@ class Reader {
     if constexpr (std::is_enum_v<T>) {
       const auto& names = enum_names(T{});
       const auto it = std::find(names.begin(), names.end(), text);
-      if (!node.IsScalar() || it == names.end())
-        fail(node, anchor, key, "one of " + join_names(names));
+      if (!node.IsScalar() || it == names.end()) fail(node, anchor, key, "one of " + join_names(names));
       return static_cast<T>(it - names.begin());
     } else if constexpr (std::is_same_v<T, bool>) {
       bool value = false;
@@ -240,8 +233,7 @@ struct Check {
   }
   // For an invariant between two keys: located where `other` was set if `key` was not.
   template <class... Parts>
-  void related(bool ok, const std::string& key, const std::string& other,
-               const Parts&... parts) const {
+  void related(bool ok, const std::string& key, const std::string& other, const Parts&... parts) const {
     if (ok) return;
     auto it = seen.find(key);
     if (it == seen.end()) it = seen.find(other);
@@ -253,15 +245,15 @@ void validate_train(const Check& check, const std::string& s, const TrainSection
   check(t.lr > 0, s + ".lr", "must be > 0, got ", t.lr);
   check(t.batch_size >= 1, s + ".batch_size", "must be >= 1, got ", t.batch_size);
   check(t.micro_batch_size >= 1, s + ".micro_batch_size", "must be >= 1, got ", t.micro_batch_size);
-  check.related(t.batch_size % t.micro_batch_size == 0, s + ".micro_batch_size", s + ".batch_size",
-                "(", t.micro_batch_size, ") must divide ", s, ".batch_size (", t.batch_size, ")");
+  check.related(t.batch_size % t.micro_batch_size == 0, s + ".micro_batch_size", s + ".batch_size", "(",
+                t.micro_batch_size, ") must divide ", s, ".batch_size (", t.batch_size, ")");
   check(t.micro_batch_tokens >= 0, s + ".micro_batch_tokens", "must be >= 0 (0 = by micro_batch_size), got ",
         t.micro_batch_tokens);
-  check.related(t.micro_batch_tokens == 0 || t.packing, s + ".micro_batch_tokens", s + ".packing",
-                "needs ", s, ".packing: true");
+  check.related(t.micro_batch_tokens == 0 || t.packing, s + ".micro_batch_tokens", s + ".packing", "needs ", s,
+                ".packing: true");
   check(t.steps >= 0, s + ".steps", "must be >= 0, got ", t.steps);
-  check.related(t.warmup_steps >= 0 && t.warmup_steps <= t.steps, s + ".warmup_steps", s + ".steps",
-                "must be in [0, ", s, ".steps], got ", t.warmup_steps);
+  check.related(t.warmup_steps >= 0 && t.warmup_steps <= t.steps, s + ".warmup_steps", s + ".steps", "must be in [0, ",
+                s, ".steps], got ", t.warmup_steps);
   check(t.weight_decay >= 0, s + ".weight_decay", "must be >= 0, got ", t.weight_decay);
   check(t.grad_clip >= 0, s + ".grad_clip", "must be >= 0 (0 = off), got ", t.grad_clip);
 }
@@ -271,27 +263,23 @@ void validate(const RunConfig& c, const Check& check) {
   check(c.seed >= 0, "seed", "must be >= 0, got ", c.seed);
   for (size_t i = 1; i < c.stages.size(); ++i)
     check(c.stages[i - 1] < c.stages[i], "stages", "must list each stage once, in the order ",
-          join_names(enum_names(Stage{})), "; got '", name_of(c.stages[i]), "' after '",
-          name_of(c.stages[i - 1]), "'");
+          join_names(enum_names(Stage{})), "; got '", name_of(c.stages[i]), "' after '", name_of(c.stages[i - 1]), "'");
   check(!c.model.path.empty(), "model.path", "must not be empty");
 
   const DataSection& d = c.data;
-  check(d.general_ratio >= 0 && d.general_ratio < 1, "data.general_ratio",
-        "must be in [0, 1) (-1 = the default), got ", d.general_ratio);
-  check.related(d.general_ratio == 0 || !d.general_sft.empty(), "data.general_ratio",
-                "data.general_sft", "is > 0 but data.general_sft is not set");
-  check(d.max_prompt_tokens >= 1, "data.max_prompt_tokens", "must be >= 1, got ",
-        d.max_prompt_tokens);
-  check(d.max_response_tokens >= 1, "data.max_response_tokens", "must be >= 1, got ",
-        d.max_response_tokens);
+  check(d.general_ratio >= 0 && d.general_ratio < 1, "data.general_ratio", "must be in [0, 1) (-1 = the default), got ",
+        d.general_ratio);
+  check.related(d.general_ratio == 0 || !d.general_sft.empty(), "data.general_ratio", "data.general_sft",
+                "is > 0 but data.general_sft is not set");
+  check(d.max_prompt_tokens >= 1, "data.max_prompt_tokens", "must be >= 1, got ", d.max_prompt_tokens);
+  check(d.max_response_tokens >= 1, "data.max_response_tokens", "must be >= 1, got ", d.max_response_tokens);
 
   const RolloutSection& r = c.rollout;
   check(r.temperature >= 0, "rollout.temperature", "must be >= 0, got ", r.temperature);
   check(r.top_p > 0 && r.top_p <= 1, "rollout.top_p", "must be in (0, 1], got ", r.top_p);
   check(r.top_k >= 0, "rollout.top_k", "must be >= 0 (0 = off), got ", r.top_k);
   check(r.max_new_tokens >= 1, "rollout.max_new_tokens", "must be >= 1, got ", r.max_new_tokens);
-  check(r.memory_budget_gb > 0, "rollout.memory_budget_gb", "must be > 0, got ",
-        r.memory_budget_gb);
+  check(r.memory_budget_gb > 0, "rollout.memory_budget_gb", "must be > 0, got ", r.memory_budget_gb);
   check(r.max_batch_size >= 1, "rollout.max_batch_size", "must be >= 1, got ", r.max_batch_size);
   check(r.seed >= 0, "rollout.seed", "must be >= 0 (-1 = the top-level seed), got ", r.seed);
 
@@ -301,26 +289,22 @@ void validate(const RunConfig& c, const Check& check) {
   validate_train(check, "sft", c.sft);
   validate_train(check, "rft", c.rft);
   check(c.rft.num_samples >= 1, "rft.num_samples", "must be >= 1, got ", c.rft.num_samples);
-  check(c.rft.hinted_samples >= 0, "rft.hinted_samples", "must be >= 0, got ",
-        c.rft.hinted_samples);
+  check(c.rft.hinted_samples >= 0, "rft.hinted_samples", "must be >= 0, got ", c.rft.hinted_samples);
 
   const GrpoSection& g = c.grpo;
   validate_train(check, "grpo", g);
-  check(g.group_size >= 2, "grpo.group_size",
-        "must be >= 2 (advantages compare within a group), got ", g.group_size);
-  check.related(g.batch_size % g.group_size == 0, "grpo.batch_size", "grpo.group_size", "(",
-                g.batch_size, ") must be a multiple of grpo.group_size (", g.group_size, ")");
+  check(g.group_size >= 2, "grpo.group_size", "must be >= 2 (advantages compare within a group), got ", g.group_size);
+  check.related(g.batch_size % g.group_size == 0, "grpo.batch_size", "grpo.group_size", "(", g.batch_size,
+                ") must be a multiple of grpo.group_size (", g.group_size, ")");
   check(g.beta >= 0, "grpo.beta", "must be >= 0, got ", g.beta);
   check(g.clip_eps > 0 && g.clip_eps < 1, "grpo.clip_eps", "must be in (0, 1), got ", g.clip_eps);
-  check.related(g.clip_eps_high >= g.clip_eps, "grpo.clip_eps_high", "grpo.clip_eps", "(",
-                g.clip_eps_high, ") must be >= grpo.clip_eps (", g.clip_eps, ")");
-  check(g.updates_per_batch >= 1, "grpo.updates_per_batch", "must be >= 1, got ",
-        g.updates_per_batch);
+  check.related(g.clip_eps_high >= g.clip_eps, "grpo.clip_eps_high", "grpo.clip_eps", "(", g.clip_eps_high,
+                ") must be >= grpo.clip_eps (", g.clip_eps, ")");
+  check(g.updates_per_batch >= 1, "grpo.updates_per_batch", "must be >= 1, got ", g.updates_per_batch);
 
   validate_train(check, "metarm", c.metarm);
   check(!c.metarm.packing, "metarm.packing", "is not supported (the meta RM scores whole sequences)");
-  check(c.metarm.samples_per_item >= 1, "metarm.samples_per_item", "must be >= 1, got ",
-        c.metarm.samples_per_item);
+  check(c.metarm.samples_per_item >= 1, "metarm.samples_per_item", "must be >= 1, got ", c.metarm.samples_per_item);
   check(c.metarm.temperature >= 0, "metarm.temperature", "must be >= 0 (-1 = eval.temperature), got ",
         c.metarm.temperature);
   check(c.metarm.holdout_fraction >= 0 && c.metarm.holdout_fraction < 1, "metarm.holdout_fraction",
@@ -334,12 +318,9 @@ void validate(const RunConfig& c, const Check& check) {
   check(!e.principle_modes.empty(), "eval.principle_modes", "must list at least one mode");
   check(e.seed >= 0, "eval.seed", "must be >= 0 (-1 = the top-level seed), got ", e.seed);
 
-  check(c.checkpoint.every_steps >= 0, "checkpoint.every_steps", "must be >= 0, got ",
-        c.checkpoint.every_steps);
-  check(c.checkpoint.keep_last >= 0, "checkpoint.keep_last", "must be >= 0, got ",
-        c.checkpoint.keep_last);
-  check(!c.checkpoint.resume.empty(), "checkpoint.resume",
-        "must be none, auto or a checkpoint path");
+  check(c.checkpoint.every_steps >= 0, "checkpoint.every_steps", "must be >= 0, got ", c.checkpoint.every_steps);
+  check(c.checkpoint.keep_last >= 0, "checkpoint.keep_last", "must be >= 0, got ", c.checkpoint.keep_last);
+  check(!c.checkpoint.resume.empty(), "checkpoint.resume", "must be none, auto or a checkpoint path");
 }
 
 // Fills the defaults that are defined in terms of other keys (after all overrides).
@@ -364,8 +345,7 @@ YAML::Node nest(const std::vector<std::string>& parts, size_t i, const YAML::Nod
 // Reads one "section.key=value" override; the value is YAML (a scalar or a flow list or map).
 void apply_override(RunConfig& config, const std::string& text, Locations& seen) {
   const size_t eq = text.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw_error("--set ", text, ": expected section.key=value");
+  if (eq == std::string::npos || eq == 0) throw_error("--set ", text, ": expected section.key=value");
   const std::string key = text.substr(0, eq);
   const Source src{"--set " + key, false};
   YAML::Node value;
@@ -428,17 +408,11 @@ void require_stage_inputs(const RunConfig& c, Stage stage) {
     SPCT_CHECK(!value.empty(), c.origin, ": ", key, " is required by stage '", name_of(stage), "'");
   };
   switch (stage) {
-    case Stage::sft:
-      need(c.data.general_sft, "data.general_sft");
-      break;
+    case Stage::sft: need(c.data.general_sft, "data.general_sft"); break;
     case Stage::rft:
     case Stage::grpo:
-    case Stage::metarm:
-      need(c.data.train, "data.train");
-      break;
-    case Stage::eval:
-      need(c.data.test, "data.test");
-      break;
+    case Stage::metarm: need(c.data.train, "data.train"); break;
+    case Stage::eval: need(c.data.test, "data.test"); break;
   }
 }
 

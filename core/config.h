@@ -106,8 +106,8 @@ struct RolloutSection {
   int max_new_tokens = 1024;
   double memory_budget_gb = 8.0;
   int max_batch_size = 64;
-  int seed = -1;  // -1 in YAML: resolved to the top-level seed at load
-  std::string templates;  // YAML file replacing judge prompt templates; empty = built-in
+  int seed = -1;            // -1 in YAML: resolved to the top-level seed at load
+  std::string templates;    // YAML file replacing judge prompt templates; empty = built-in
   bool cuda_graphs = true;  // decode steps replayed as CUDA graphs (CUDA builds, device cuda)
 
   template <class V>
@@ -244,8 +244,8 @@ struct MetaRmSection : TrainSection {
 
 // How every training stage runs its optimizer step (stage-independent; lr etc. are per stage).
 struct OptimSection {
-  int zero_stage = 0;           // 0: replicated; 1: AdamW state sharded (ZeRO-1); 2: gradients too (ZeRO-2)
-  bool skip_nonfinite = false;  // a non-finite gradient norm skips the update instead of stopping
+  int zero_stage = 0;             // 0: replicated; 1: AdamW state sharded (ZeRO-1); 2: gradients too (ZeRO-2)
+  bool skip_nonfinite = false;    // a non-finite gradient norm skips the update instead of stopping
   bool overlap_allreduce = true;  // start the gradient all-reduce during the last micro-batch's backward
 
   template <class V>
@@ -261,7 +261,7 @@ struct EvalSection {
   int k_meta = 0;  // 0: k/2 for each k
   double temperature = 0.5;
   std::vector<PrincipleMode> principle_modes{PrincipleMode::generate};
-  int seed = -1;  // -1 in YAML: resolved to the top-level seed at load
+  int seed = -1;          // -1 in YAML: resolved to the top-level seed at load
   bool by_stage = false;  // also judge greedily with each finished GRM stage's model (sft, rft, grpo)
 
   template <class V>
@@ -346,8 +346,7 @@ struct RunConfig {
   static RunConfig from_yaml_string(const std::string& text, const std::string& origin_name,
                                     const std::vector<std::string>& overrides = {});
   // The same, reading the file at path.
-  static RunConfig from_file(const std::string& path,
-                             const std::vector<std::string>& overrides = {});
+  static RunConfig from_file(const std::string& path, const std::vector<std::string>& overrides = {});
 };
 
 // The whole resolved config as YAML; from_yaml_string of it gives back an equal config.

@@ -1,9 +1,9 @@
 // The model's door to the CUDA kernels of kernels/ for one rollout decode step (a one-token
 // forward over a per-row cache): RMSNorm with the residual add fused in, SwiGLU/GeGLU in one
 // kernel. Rotary fused into the K/V write and flash-decoding attention belong to the cache,
-// which owns the layout (AttentionCache::fused_decode_attention, rollout/kv_cache.cpp). Each rounds where the generic LibTorch ops round. In builds without the kernels (CPU
-// LibTorch, or no nvcc) fit() is false and the model keeps its generic ops, so the CPU path and
-// its bit-exact tests do not change.
+// which owns the layout (AttentionCache::fused_decode_attention, rollout/kv_cache.cpp). Each rounds where the generic
+// LibTorch ops round. In builds without the kernels (CPU LibTorch, or no nvcc) fit() is false and the model keeps its
+// generic ops, so the CPU path and its bit-exact tests do not change.
 #pragma once
 #include <ATen/ATen.h>
 

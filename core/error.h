@@ -20,8 +20,8 @@ template <class... Parts>
   throw Error(os.str());
 }
 
-#define SPCT_CHECK(cond, ...)                 \
-  do {                                        \
+#define SPCT_CHECK(cond, ...)                      \
+  do {                                             \
     if (!(cond)) ::spct::throw_error(__VA_ARGS__); \
   } while (0)
 

@@ -77,8 +77,8 @@ void load_weights(Transformer& model, const fs::path& dir) {
   for (const auto& [name, file] : where) {
     if (!expected.count(name)) {
       // A tied lm_head saved anyway is harmless; anything else means the config is not this model's.
-      SPCT_CHECK(name == "lm_head.weight" && (model.config().tie_word_embeddings || model.config().num_labels > 0), file,
-                 ": unexpected tensor '", name, "' (not part of a ", family_name(model.config().family),
+      SPCT_CHECK(name == "lm_head.weight" && (model.config().tie_word_embeddings || model.config().num_labels > 0),
+                 file, ": unexpected tensor '", name, "' (not part of a ", family_name(model.config().family),
                  " model with this config)");
       log::warn(file, ": ignoring lm_head.weight (config ties it to the embeddings)");
       continue;
@@ -88,8 +88,8 @@ void load_weights(Transformer& model, const fs::path& dir) {
     SPCT_CHECK(it->second.contains(name), file, ": index lists '", name, "' here but the file lacks it");
     at::Tensor& p = model.param(name);
     const auto& info = it->second.info(name);
-    SPCT_CHECK(info.shape == p.sizes().vec(), file, ": tensor '", name, "' has shape ",
-               at::IntArrayRef(info.shape), " but the config implies ", p.sizes());
+    SPCT_CHECK(info.shape == p.sizes().vec(), file, ": tensor '", name, "' has shape ", at::IntArrayRef(info.shape),
+               " but the config implies ", p.sizes());
     c10::NoGradGuard no_grad;
     p.copy_(it->second.load(name));
   }
@@ -101,9 +101,11 @@ void add_generation_eos(ModelConfig& config, const fs::path& path) {
   if (!fs::exists(path)) return;
   const nlohmann::json j = read_json_file(path.string());
   if (!j.is_object() || !j.contains("eos_token_id") || j["eos_token_id"].is_null()) return;
-  const nlohmann::json ids = j["eos_token_id"].is_array() ? j["eos_token_id"] : nlohmann::json::array({j["eos_token_id"]});
+  const nlohmann::json ids =
+      j["eos_token_id"].is_array() ? j["eos_token_id"] : nlohmann::json::array({j["eos_token_id"]});
   for (const auto& id : ids) {
-    SPCT_CHECK(id.is_number_integer(), path.string(), ": field 'eos_token_id' must be an integer or a list of integers");
+    SPCT_CHECK(id.is_number_integer(), path.string(),
+               ": field 'eos_token_id' must be an integer or a list of integers");
     const int64_t v = id.get<int64_t>();
     SPCT_CHECK(v >= 0 && v < config.vocab_size, path.string(), ": field 'eos_token_id': ", v,
                " is outside the vocabulary (", config.vocab_size, ")");
@@ -160,8 +162,10 @@ std::unique_ptr<Transformer> load_model(const std::string& path, const LoadOptio
   check_config_backed(config, dir, opt);
   // Weights are read on the CPU in float32-or-stored dtype, then moved once.
   auto model = std::make_unique<Transformer>(std::move(config), at::TensorOptions().dtype(opt.dtype));
-  if (opt.from_scratch) model->init_random(opt.seed);
-  else load_weights(*model, dir);
+  if (opt.from_scratch)
+    model->init_random(opt.seed);
+  else
+    load_weights(*model, dir);
   if (opt.device != at::kCPU) model->to(options);
   return model;
 }
@@ -178,11 +182,14 @@ void export_hf(const Transformer& model, const std::string& dir_str, const Expor
   fs::create_directories(tmp);
   const ModelConfig& c = model.config();
   const std::string dtype = dtype_name(model.options().dtype().toScalarType());
-  write_file_atomic((tmp / "config.json").string(), [&](std::ostream& out) { out << c.to_hf_json(dtype).dump(2) << "\n"; });
+  write_file_atomic((tmp / "config.json").string(),
+                    [&](std::ostream& out) { out << c.to_hf_json(dtype).dump(2) << "\n"; });
   json gen = {{"_from_model_config", true}};
   if (c.bos_token_id >= 0) gen["bos_token_id"] = c.bos_token_id;
-  if (c.eos_token_ids.size() == 1) gen["eos_token_id"] = c.eos_token_ids[0];
-  else if (!c.eos_token_ids.empty()) gen["eos_token_id"] = c.eos_token_ids;
+  if (c.eos_token_ids.size() == 1)
+    gen["eos_token_id"] = c.eos_token_ids[0];
+  else if (!c.eos_token_ids.empty())
+    gen["eos_token_id"] = c.eos_token_ids;
   if (c.pad_token_id >= 0) gen["pad_token_id"] = c.pad_token_id;
   write_file_atomic((tmp / "generation_config.json").string(), [&](std::ostream& out) { out << gen.dump(2) << "\n"; });
 
@@ -214,15 +221,16 @@ void export_hf(const Transformer& model, const std::string& dir_str, const Expor
                       [&](std::ostream& out) { out << index.dump(2) << "\n"; });
   }
   if (!opt.tokenizer_dir.empty()) {
-    for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                          "tokenizer.model", "chat_template.jinja"}) {
+    for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
+                          "chat_template.jinja"}) {
       const fs::path src = fs::path(opt.tokenizer_dir) / f;
       if (fs::exists(src)) fs::copy_file(src, tmp / f, fs::copy_options::overwrite_existing);
     }
   }
   if (opt.byte_tokenizer)  // read by tokenizer_for_model: no tokenizer.json, the byte vocabulary
-    write_file_atomic((tmp / "tokenizer_config.json").string(),
-                      [&](std::ostream& out) { out << json{{"spct_tokenizer", "byte"}}.dump(2) << "\n"; });
+    write_file_atomic((tmp / "tokenizer_config.json").string(), [&](std::ostream& out) {
+      out << json{{"spct_tokenizer", "byte"}}.dump(2) << "\n";
+    });
   if (fs::exists(dir)) fs::remove_all(dir);
   fs::rename(tmp, dir);
 }

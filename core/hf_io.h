@@ -14,8 +14,8 @@ namespace spct {
 struct LoadOptions {
   at::ScalarType dtype = at::kFloat;
   at::Device device = at::kCPU;
-  uint64_t seed = 0;       // initializes the built-in tiny model
-  int64_t num_labels = 0;  // the tiny model's head: 0 = LM, > 0 = score head (HF dirs: from config.json)
+  uint64_t seed = 0;          // initializes the built-in tiny model
+  int64_t num_labels = 0;     // the tiny model's head: 0 = LM, > 0 = score head (HF dirs: from config.json)
   bool from_scratch = false;  // HF directory: config.json only, random init from `seed` (HF from_config)
 };
 

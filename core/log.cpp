@@ -28,7 +28,10 @@ const char* tag(Level l) {
 
 void set_level(Level level) { g_level = level; }
 Level level() { return g_level; }
-void set_rank(int rank, int world_size) { g_rank = rank; g_world = world_size; }
+void set_rank(int rank, int world_size) {
+  g_rank = rank;
+  g_world = world_size;
+}
 void set_all_ranks(bool all_ranks) { g_all_ranks = all_ranks; }
 
 Level parse_level(const std::string& name) {

@@ -24,9 +24,21 @@ std::string join(const Parts&... parts) {
 }
 }  // namespace detail
 
-template <class... P> void debug(const P&... p) { write(Level::debug, detail::join(p...)); }
-template <class... P> void info(const P&... p) { write(Level::info, detail::join(p...)); }
-template <class... P> void warn(const P&... p) { write(Level::warn, detail::join(p...)); }
-template <class... P> void error(const P&... p) { write(Level::error, detail::join(p...)); }
+template <class... P>
+void debug(const P&... p) {
+  write(Level::debug, detail::join(p...));
+}
+template <class... P>
+void info(const P&... p) {
+  write(Level::info, detail::join(p...));
+}
+template <class... P>
+void warn(const P&... p) {
+  write(Level::warn, detail::join(p...));
+}
+template <class... P>
+void error(const P&... p) {
+  write(Level::error, detail::join(p...));
+}
 
 }  // namespace spct::log

@@ -95,9 +95,7 @@ void Transformer::bind() {
   };
   embed_ = get("model.embed_tokens.weight");
   final_norm_ = get("model.norm.weight");
-  head_ = config_.num_labels > 0       ? get("score.weight")
-             : config_.tie_word_embeddings ? embed_
-                                           : get("lm_head.weight");
+  head_ = config_.num_labels > 0 ? get("score.weight") : config_.tie_word_embeddings ? embed_ : get("lm_head.weight");
   layers_.assign(config_.num_layers, Layer{});
   for (int64_t i = 0; i < config_.num_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
@@ -191,8 +189,8 @@ at::Tensor repeat_kv(const at::Tensor& x, int64_t rep) {
 // Causal attention without a mask tensor, so fused kernels apply. q: (B, H, T, D); k, v:
 // (B, H_kv, T, D). Packed (cu_seqlens): B = 1 and each sequence attends only to itself, through
 // the variable-length flash kernel. Returns (B, T, H * D).
-at::Tensor fused_causal(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                        const at::Tensor& cu_seqlens, int64_t max_seqlen, double scale) {
+at::Tensor fused_causal(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& cu_seqlens,
+                        int64_t max_seqlen, double scale) {
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
   if (cu_seqlens.defined()) {  // (T, heads, D) rows of all sequences back to back
     auto rows = [](const at::Tensor& x) { return x.select(0, 0).transpose(0, 1).contiguous(); };
@@ -218,17 +216,16 @@ struct Transformer::Pass {
 };
 
 at::Tensor Transformer::attention(const Layer& l, int64_t index, const at::Tensor& x, const Pass& p) const {
-  const int64_t B = x.size(0), T = x.size(1), H = config_.num_heads, Hkv = config_.num_kv_heads,
-                D = config_.head_dim;
-  at::Tensor q = linear(x, l.q_w, l.q_b).view({B, T, H, D});     // (B, T, H, D)
-  at::Tensor k = linear(x, l.k_w, l.k_b).view({B, T, Hkv, D});   // (B, T, Hkv, D)
+  const int64_t B = x.size(0), T = x.size(1), H = config_.num_heads, Hkv = config_.num_kv_heads, D = config_.head_dim;
+  at::Tensor q = linear(x, l.q_w, l.q_b).view({B, T, H, D});                    // (B, T, H, D)
+  at::Tensor k = linear(x, l.k_w, l.k_b).view({B, T, Hkv, D});                  // (B, T, Hkv, D)
   at::Tensor v = linear(x, l.v_w, l.v_b).view({B, T, Hkv, D}).transpose(1, 2);  // (B, Hkv, T, D)
   if (config_.qk_norm) {
     q = norm(q, l.q_norm);
     k = norm(k, l.k_norm);
   }
-  q = q.transpose(1, 2);  // (B, H, T, D)
-  k = k.transpose(1, 2);  // (B, Hkv, T, D)
+  q = q.transpose(1, 2);                   // (B, H, T, D)
+  k = k.transpose(1, 2);                   // (B, Hkv, T, D)
   q = q * p.cos + swap_halves(q) * p.sin;  // sin: first half negated (hidden())
   k = k * p.cos + swap_halves(k) * p.sin;
   if (p.cache) std::tie(k, v) = p.cache->store(index, k, v);
@@ -318,8 +315,8 @@ at::Tensor Transformer::decode_mlp(const Layer& l, const at::Tensor& x) const {
 }
 
 bool Transformer::fused_attention(const ForwardOptions& opt, at::Device device) const {
-  const bool sliding = std::find(config_.sliding_layers.begin(), config_.sliding_layers.end(), true) !=
-                       config_.sliding_layers.end();
+  const bool sliding =
+      std::find(config_.sliding_layers.begin(), config_.sliding_layers.end(), true) != config_.sliding_layers.end();
   if (opt.cache || opt.valid.defined() || config_.attn_logit_softcapping != 0.0 || sliding) return false;
   if (!opt.cu_seqlens.defined()) return compat::kHasSdpa;
   const at::ScalarType dtype = options_.dtype().toScalarType();
@@ -338,8 +335,8 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
   const bool per_row = window.per_row();  // continuous batching: rows at their own columns
   const int64_t past = window.past, S = window.span;
   at::Tensor positions = opt.positions.defined() ? opt.positions.to(dev)
-                         : per_row            ? window.row_length.view({B, 1})
-                                              : at::arange(past, S, long_opts).unsqueeze(0).expand({B, T});
+                         : per_row               ? window.row_length.view({B, 1})
+                                                 : at::arange(past, S, long_opts).unsqueeze(0).expand({B, T});
 
   SPCT_CHECK(!(opt.run_block && cache), "ForwardOptions: run_block cannot be combined with a KV cache");
 
@@ -367,7 +364,8 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
   // In the per-row layout every column below a row's length holds a real token: causal is enough.
   // Packed: causal within each sequence. Fused attention needs no mask tensor at all.
   if (!fused_attention(opt, dev)) {
-    at::Tensor q_slot = per_row ? window.row_length.view({B, 1, 1, 1}) : at::arange(past, S, long_opts).view({1, 1, T, 1});
+    at::Tensor q_slot =
+        per_row ? window.row_length.view({B, 1, 1, 1}) : at::arange(past, S, long_opts).view({1, 1, T, 1});
     at::Tensor k_slot = at::arange(0, S, long_opts).view({1, 1, 1, S});
     at::Tensor causal = k_slot <= q_slot;
     pass.full_mask =
@@ -400,9 +398,16 @@ at::Tensor Transformer::hidden(const at::Tensor& ids, const ForwardOptions& opt)
     // (pass holds no cache here).
     const auto fn = [this, &l, i, pass](const at::Tensor& x) { return block(l, i, x, pass); };
     std::vector<at::Tensor> params;
-    for (const at::Tensor* p : {&l.in_norm, &l.post_attn_norm, &l.pre_ffn_norm, &l.post_ffn_norm, &l.q_w, &l.q_b,
-                                &l.k_w, &l.k_b, &l.v_w, &l.v_b, &l.o_w, &l.o_b, &l.q_norm, &l.k_norm, &l.gate_w,
-                                &l.gate_b, &l.up_w, &l.up_b, &l.down_w, &l.down_b})
+    for (const at::Tensor* p : {&l.in_norm,      &l.post_attn_norm,
+                                &l.pre_ffn_norm, &l.post_ffn_norm,
+                                &l.q_w,          &l.q_b,
+                                &l.k_w,          &l.k_b,
+                                &l.v_w,          &l.v_b,
+                                &l.o_w,          &l.o_b,
+                                &l.q_norm,       &l.k_norm,
+                                &l.gate_w,       &l.gate_b,
+                                &l.up_w,         &l.up_b,
+                                &l.down_w,       &l.down_b})
       if (p->defined()) params.push_back(*p);
     h = opt.run_block(fn, h, params);
   }

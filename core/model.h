@@ -23,8 +23,8 @@ struct ParamSpec {
 std::vector<ParamSpec> parameter_specs(const ModelConfig& config);
 
 struct ForwardOptions {
-  at::Tensor positions;  // (B, T) int64 rotary positions; default: cache length + 0..T-1
-  at::Tensor valid;      // (B, T) bool, false marks padding; default: all true
+  at::Tensor positions;             // (B, T) int64 rotary positions; default: cache length + 0..T-1
+  at::Tensor valid;                 // (B, T) bool, false marks padding; default: all true
   AttentionCache* cache = nullptr;  // when set, K/V are written through it and attention reads what it returns
   // Packed sequences (trainer/stages/batch.h, make_packed_batch): ids is (1, N) holding several
   // sequences back to back, sequence i at [cu_seqlens[i], cu_seqlens[i + 1]); a token attends
@@ -58,9 +58,7 @@ class Transformer {
   // hidden: (..., hidden) -> logits (..., vocab), final soft-capping applied; for a
   // sequence-classification config (num_labels > 0) the `score` head's (..., num_labels) instead.
   at::Tensor logits(const at::Tensor& hidden) const;
-  at::Tensor forward(const at::Tensor& ids, const ForwardOptions& opt = {}) const {
-    return logits(hidden(ids, opt));
-  }
+  at::Tensor forward(const at::Tensor& ids, const ForwardOptions& opt = {}) const { return logits(hidden(ids, opt)); }
 
   const std::vector<std::pair<std::string, at::Tensor>>& parameters() const { return params_; }
   at::Tensor& param(const std::string& name);
@@ -98,7 +96,7 @@ class Transformer {
   std::map<std::string, size_t> index_;
   std::vector<Layer> layers_;
   at::Tensor embed_, final_norm_, head_;  // head_: lm_head, the tied embedding, or score
-  at::Tensor inv_freq_;  // (head_dim / 2) float32
+  at::Tensor inv_freq_;                   // (head_dim / 2) float32
 };
 
 // Rotary inverse frequencies (float32) as HF computes them, rope scaling included.

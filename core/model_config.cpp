@@ -235,8 +235,8 @@ void ModelConfig::validate(const std::string& origin) const {
   SPCT_CHECK(num_heads % num_kv_heads == 0, origin, ": field 'num_key_value_heads' (", num_kv_heads,
              ") must divide num_attention_heads (", num_heads, ")");
   SPCT_CHECK(head_dim % 2 == 0, origin, ": field 'head_dim' must be even for rotary embeddings");
-  SPCT_CHECK(hidden_act == "silu" || hidden_act == "gelu_pytorch_tanh" || hidden_act == "gelu_tanh",
-             origin, ": field 'hidden_act': unsupported activation '", hidden_act, "'");
+  SPCT_CHECK(hidden_act == "silu" || hidden_act == "gelu_pytorch_tanh" || hidden_act == "gelu_tanh", origin,
+             ": field 'hidden_act': unsupported activation '", hidden_act, "'");
   SPCT_CHECK(rms_norm_eps > 0, origin, ": field 'rms_norm_eps' must be positive");
   SPCT_CHECK(num_labels >= 0, origin, ": field 'num_labels' must be >= 0");
   for (bool s : sliding_layers)
@@ -303,8 +303,10 @@ json ModelConfig::to_hf_json(const std::string& dtype_name) const {
   j["rope_parameters"] = params;  // read by transformers >= 5
   if (bos_token_id >= 0) j["bos_token_id"] = bos_token_id;
   if (pad_token_id >= 0) j["pad_token_id"] = pad_token_id;
-  if (eos_token_ids.size() == 1) j["eos_token_id"] = eos_token_ids[0];
-  else if (!eos_token_ids.empty()) j["eos_token_id"] = eos_token_ids;
+  if (eos_token_ids.size() == 1)
+    j["eos_token_id"] = eos_token_ids[0];
+  else if (!eos_token_ids.empty())
+    j["eos_token_id"] = eos_token_ids;
   return j;
 }
 

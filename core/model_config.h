@@ -16,8 +16,8 @@ struct RopeConfig {
   std::string type = "default";  // default | linear | llama3
   double theta = 10000.0;
   double factor = 1.0;
-  double low_freq_factor = 1.0;    // llama3
-  double high_freq_factor = 4.0;   // llama3
+  double low_freq_factor = 1.0;          // llama3
+  double high_freq_factor = 4.0;         // llama3
   int64_t original_max_position = 8192;  // llama3
 };
 
@@ -33,10 +33,10 @@ struct ModelConfig {
   int64_t max_position_embeddings = 0;
   double rms_norm_eps = 1e-6;
   RopeConfig rope;
-  bool qkv_bias = false;   // Qwen2: q/k/v projections carry a bias
-  bool o_bias = false;     // Llama attention_bias: o_proj too
+  bool qkv_bias = false;  // Qwen2: q/k/v projections carry a bias
+  bool o_bias = false;    // Llama attention_bias: o_proj too
   bool mlp_bias = false;
-  bool qk_norm = false;    // Qwen3
+  bool qk_norm = false;             // Qwen3
   std::string hidden_act = "silu";  // silu | gelu_pytorch_tanh
   bool tie_word_embeddings = false;
   double attn_logit_softcapping = 0.0;   // 0 = off

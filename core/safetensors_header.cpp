@@ -70,9 +70,9 @@ void check_tiling(const std::vector<TensorInfo>& tensors, uint64_t data_size, co
 }  // namespace
 
 uint64_t dtype_size(const std::string& dtype) {
-  static const std::vector<std::pair<std::string, uint64_t>> table = {
-      {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
-      {"I16", 2}, {"I8", 1},  {"U8", 1},  {"BOOL", 1}};
+  static const std::vector<std::pair<std::string, uint64_t>> table = {{"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2},
+                                                                      {"I64", 8}, {"I32", 4}, {"I16", 2}, {"I8", 1},
+                                                                      {"U8", 1},  {"BOOL", 1}};
   for (const auto& [name, size] : table)
     if (name == dtype) return size;
   throw_error("unsupported safetensors dtype '", dtype, "'");
@@ -86,8 +86,8 @@ Header read_header(std::istream& in, uint64_t file_size, const std::string& path
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
   SPCT_CHECK(header_len <= kMaxHeader, path, ": header length ", header_len, " exceeds the 100 MB limit");
-  SPCT_CHECK(header_len <= file_size - 8, path, ": truncated: header claims ", header_len,
-             " bytes but the file has ", file_size - 8, " after the length prefix");
+  SPCT_CHECK(header_len <= file_size - 8, path, ": truncated: header claims ", header_len, " bytes but the file has ",
+             file_size - 8, " after the length prefix");
   std::string text(header_len, '\0');
   in.read(text.data(), static_cast<std::streamsize>(header_len));
   SPCT_CHECK(in.good(), path, ": cannot read the header");

@@ -12,7 +12,7 @@ namespace spct::safetensors {
 
 struct TensorInfo {
   std::string name;
-  std::string dtype;            // "F32", "BF16", ...
+  std::string dtype;  // "F32", "BF16", ...
   std::vector<int64_t> shape;
   uint64_t begin = 0, end = 0;  // byte range within the data section
 };

@@ -36,12 +36,16 @@ constexpr bool kHasSdpa = SPCT_TORCH_AT_LEAST(2, 1);
 
 // softmax(q k^T * scale + mask) v. mask: bool, true = attend, broadcastable to (B, H, T, S).
 // q: (B, H, T, D), k and v: (B, H, S, D).
-inline at::Tensor sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                       const at::Tensor& mask, double scale) {
+inline at::Tensor sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
+                       double scale) {
 #if SPCT_TORCH_AT_LEAST(2, 1)
   return at::scaled_dot_product_attention(q, k, v, mask, 0.0, false, scale);
 #else
-  (void)q; (void)k; (void)v; (void)mask; (void)scale;
+  (void)q;
+  (void)k;
+  (void)v;
+  (void)mask;
+  (void)scale;
   TORCH_CHECK(false, "scaled_dot_product_attention needs LibTorch >= 2.1");
 #endif
 }
@@ -53,7 +57,10 @@ inline at::Tensor sdpa_causal(const at::Tensor& q, const at::Tensor& k, const at
   return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true, scale,
                                           /*enable_gqa=*/q.size(1) != k.size(1));
 #else
-  (void)q; (void)k; (void)v; (void)scale;
+  (void)q;
+  (void)k;
+  (void)v;
+  (void)scale;
   TORCH_CHECK(false, "causal scaled_dot_product_attention with grouped-query heads needs LibTorch >= 2.5");
 #endif
 }
@@ -73,7 +80,12 @@ inline at::Tensor flash_varlen(const at::Tensor& q, const at::Tensor& k, const a
                                                   /*dropout_p=*/0.0, /*is_causal=*/true,
                                                   /*return_debug_mask=*/false, scale));
 #else
-  (void)q; (void)k; (void)v; (void)cu_seqlens; (void)max_seqlen; (void)scale;
+  (void)q;
+  (void)k;
+  (void)v;
+  (void)cu_seqlens;
+  (void)max_seqlen;
+  (void)scale;
   TORCH_CHECK(false, "variable-length flash attention needs a CUDA LibTorch >= 2.5");
 #endif
 }
@@ -99,7 +111,13 @@ inline void fused_adamw(AdamWGroup& g, const at::Tensor& step, double lr, double
                     weight_decay, eps, /*amsgrad=*/false, /*maximize=*/false);
   if (!g.rounded.empty()) at::_foreach_copy_(g.rounded, g.masters);
 #else
-  (void)g; (void)step; (void)lr; (void)beta1; (void)beta2; (void)weight_decay; (void)eps;
+  (void)g;
+  (void)step;
+  (void)lr;
+  (void)beta1;
+  (void)beta2;
+  (void)weight_decay;
+  (void)eps;
   TORCH_CHECK(false, "fused AdamW needs LibTorch >= 2.5");
 #endif
 }
@@ -113,8 +131,10 @@ struct HasDurationNs<Event, std::void_t<decltype(std::declval<const Event&>().du
 
 template <class Event>
 double event_duration_us(const Event& e) {
-  if constexpr (HasDurationNs<Event>::value) return static_cast<double>(e.durationNs()) / 1e3;
-  else return static_cast<double>(e.durationUs());
+  if constexpr (HasDurationNs<Event>::value)
+    return static_cast<double>(e.durationNs()) / 1e3;
+  else
+    return static_cast<double>(e.durationUs());
 }
 
 }  // namespace spct::compat

@@ -85,15 +85,15 @@ std::string swap_adjacent(const std::string& s, size_t start) {
 
 // ---- word banks ---------------------------------------------------------------------------
 const std::vector<std::string> kWords = {
-    "apple",  "river",  "stone",  "cloud",  "green",  "table",  "happy",  "light",   "music",  "paper",
-    "plant",  "smile",  "tiger",  "water",  "bread",  "chair",  "dream",  "earth",   "flame",  "grape",
-    "house",  "juice",  "knife",  "lemon",  "mouse",  "night",  "ocean",  "piano",   "queen",  "robot",
-    "sugar",  "train",  "uncle",  "voice",  "whale",  "zebra",  "banana", "garden",  "pencil", "rabbit",
-    "silver", "window", "yellow", "cat",    "dog",    "sun",    "box",    "cup",     "hat",    "pen",
-    "red",    "big",    "map",    "egg",    "owl",    "bee",    "fox",    "jam",     "kite",   "lamp",
-    "moon",   "nest",   "road",   "sand",   "tree",   "wind",   "bell",   "book",    "cake",   "desk",
-    "fish",   "gold",   "hill",   "king",   "leaf",   "milk",   "rain",   "ship",    "star",   "wolf",
-    "bottle", "candle", "castle", "circle", "dinner", "letter", "little", "mirror",  "summer", "puzzle",
+    "apple",  "river",  "stone",  "cloud",  "green",  "table",  "happy",   "light",   "music",   "paper",
+    "plant",  "smile",  "tiger",  "water",  "bread",  "chair",  "dream",   "earth",   "flame",   "grape",
+    "house",  "juice",  "knife",  "lemon",  "mouse",  "night",  "ocean",   "piano",   "queen",   "robot",
+    "sugar",  "train",  "uncle",  "voice",  "whale",  "zebra",  "banana",  "garden",  "pencil",  "rabbit",
+    "silver", "window", "yellow", "cat",    "dog",    "sun",    "box",     "cup",     "hat",     "pen",
+    "red",    "big",    "map",    "egg",    "owl",    "bee",    "fox",     "jam",     "kite",    "lamp",
+    "moon",   "nest",   "road",   "sand",   "tree",   "wind",   "bell",    "book",    "cake",    "desk",
+    "fish",   "gold",   "hill",   "king",   "leaf",   "milk",   "rain",    "ship",    "star",    "wolf",
+    "bottle", "candle", "castle", "circle", "dinner", "letter", "little",  "mirror",  "summer",  "puzzle",
     "coffee", "butter", "kitten", "cherry", "tomato", "potato", "morning", "balloon", "pattern", "blanket"};
 
 struct Topic {
@@ -139,8 +139,8 @@ const std::vector<Topic> kTopics = {
 struct Draft {
   std::string query;
   Json task;
-  std::string correct;              // one correct response
-  std::vector<std::string> wrong;   // distinct wrong responses, each verified wrong
+  std::string correct;             // one correct response
+  std::vector<std::string> wrong;  // distinct wrong responses, each verified wrong
 };
 
 // Formats an answer value in one of several surface forms, chosen independently per response so
@@ -217,7 +217,8 @@ Draft draft_arithmetic(Rng& rng) {
   std::vector<long> valid;
   for (long c : cands)
     if (c >= 0) valid.push_back(c);
-  add_wrong(valid, v, [&](long c) { return number_answer(c, expr, rng); }, d.wrong);
+  add_wrong(
+      valid, v, [&](long c) { return number_answer(c, expr, rng); }, d.wrong);
   d.wrong.push_back(rng.chance(0.5) ? "I cannot work that out." : "It is a large number.");
   return d;
 }
@@ -284,7 +285,8 @@ Draft draft_sorting(Rng& rng) {
   dup.insert(dup.begin() + i, want[i]);
   cands.push_back(dup);
   rng.shuffle(cands);
-  add_wrong(cands, want, [&](const std::vector<long>& c) { return list_answer(c, rng); }, d.wrong);
+  add_wrong(
+      cands, want, [&](const std::vector<long>& c) { return list_answer(c, rng); }, d.wrong);
   return d;
 }
 
@@ -355,7 +357,8 @@ Draft draft_counting(Rng& rng) {
       while (word.find(letter) != std::string::npos);
     }
     const std::string l(1, letter);
-    d.query = rng.chance(0.5) ? "How many '" + l + "' are in '" + word + "'?" : "Count the letter '" + l + "' in '" + word + "'.";
+    d.query = rng.chance(0.5) ? "How many '" + l + "' are in '" + word + "'?"
+                              : "Count the letter '" + l + "' in '" + word + "'.";
     d.task = {{"domain", "counting"}, {"what", "letter"}, {"letter", l}, {"text", word}};
     far = static_cast<long>(word.size());
   } else {
@@ -374,7 +377,8 @@ Draft draft_counting(Rng& rng) {
   std::vector<long> valid;
   for (long c : cands)
     if (c >= 0) valid.push_back(c);
-  add_wrong(valid, v, [&](long c) { return count_answer(c, rng); }, d.wrong);
+  add_wrong(
+      valid, v, [&](long c) { return count_answer(c, rng); }, d.wrong);
   return d;
 }
 
@@ -383,7 +387,8 @@ Check check_counting(const Json& task, const std::string& response) {
   const bool words = task.at("what").get<std::string>() == "words";
   const std::string text = task.at("text").get<std::string>();
   auto fact = [&](long n) {
-    return words ? "it has " + str(n) + " words" : "'" + text + "' has " + str(n) + " '" + task.at("letter").get<std::string>() + "'";
+    return words ? "it has " + str(n) + " words"
+                 : "'" + text + "' has " + str(n) + " '" + task.at("letter").get<std::string>() + "'";
   };
   const std::vector<long> got = integers(response);
   Check c;
@@ -453,7 +458,8 @@ Draft draft_transform(Rng& rng) {
   std::vector<std::string> valid;
   for (const auto& c : cands)
     if (!c.empty() && c.find_first_not_of(' ') != std::string::npos) valid.push_back(c);
-  add_wrong(valid, want, [](const std::string& c) { return c; }, d.wrong);
+  add_wrong(
+      valid, want, [](const std::string& c) { return c; }, d.wrong);
   return d;
 }
 
@@ -498,8 +504,13 @@ Draft draft_constraints(Rng& rng) {
              : form == 1 ? "Use exactly " + n + " words about " + t
              : form == 2 ? "Write exactly " + n + " words about " + t
                          : "In exactly " + n + " words, describe " + t) +
-            (casing == "upper" ? ", all caps" : casing == "lower" ? ", all lowercase" : "") +
-            (ending == "period" ? ", ending with a period" : ending == "none" ? ", no punctuation" : "") + ".";
+            (casing == "upper"   ? ", all caps"
+             : casing == "lower" ? ", all lowercase"
+                                 : "") +
+            (ending == "period" ? ", ending with a period"
+             : ending == "none" ? ", no punctuation"
+                                : "") +
+            ".";
   d.task = {{"domain", "constraints"}, {"topic", topic.name}, {"words", k}, {"case", casing}, {"ending", ending}};
   const std::vector<std::string> free_cases = {"lower", "sentence", "title"};
   const std::vector<std::string> free_ends = {"", ".", "!"};
@@ -517,7 +528,8 @@ Draft draft_constraints(Rng& rng) {
   rng.shuffle(shapes);
   std::vector<std::string> texts;
   for (const Shape& s : shapes) texts.push_back(render_shape(topic.words, s, rng));
-  add_wrong(texts, d.correct, [](const std::string& c) { return c; }, d.wrong);
+  add_wrong(
+      texts, d.correct, [](const std::string& c) { return c; }, d.wrong);
   return d;
 }
 
@@ -551,7 +563,9 @@ Check check_constraints(const Json& task, const std::string& response) {
     if (casing == "lower" && std::isupper(static_cast<unsigned char>(ch))) case_ok = false;
   }
   const bool punct = response.find_first_of(".,!?;:") != std::string::npos;
-  const bool ending_ok = ending == "period" ? !response.empty() && response.back() == '.' : ending == "none" ? !punct : true;
+  const bool ending_ok = ending == "period" ? !response.empty() && response.back() == '.'
+                         : ending == "none" ? !punct
+                                            : true;
   std::vector<std::string> facts = {"has " + str(words) + " words"}, faults, claimed = {"has " + str(k) + " words"};
   if (words != k) faults.push_back("has " + str(words) + " words, not " + str(k));
   if (casing != "any") {
@@ -607,9 +621,14 @@ Kind draw_kind(Rng& rng) {
 // Non-answers: wrong for every task of every domain the checker accepts them for (constraints
 // tasks are checked one by one, a short non-answer can meet a word count).
 const std::vector<std::string>& non_answers() {
-  static const std::vector<std::string> all = {
-      "I cannot work that out.", "I am not sure.", "No idea, sorry.", "That is too hard for me.",
-      "Ask someone else.", "I would rather not say.", "It depends on many things.", "Let me think about it later."};
+  static const std::vector<std::string> all = {"I cannot work that out.",
+                                               "I am not sure.",
+                                               "No idea, sorry.",
+                                               "That is too hard for me.",
+                                               "Ask someone else.",
+                                               "I would rather not say.",
+                                               "It depends on many things.",
+                                               "Let me think about it later."};
   return all;
 }
 
@@ -687,7 +706,9 @@ Json split_meta(const std::vector<Json>& items) {
     domains[it.at("subset").get<std::string>()] = domains[it.at("subset").get<std::string>()].get<int>() + 1;
     kinds[it.at("kind").get<std::string>()] = kinds[it.at("kind").get<std::string>()].get<int>() + 1;
   }
-  return {{"items", items.size()}, {"domains", domains}, {"kinds", kinds},
+  return {{"items", items.size()},
+          {"domains", domains},
+          {"kinds", kinds},
           {"bytes_per_line", size_stats(items, line_bytes)},
           {"query_and_response_bytes", size_stats(items, text_bytes)}};
 }
@@ -701,13 +722,11 @@ int Rng::uniform(int lo, int hi) {
 
 double Rng::unit() { return static_cast<double>(gen_() >> 11) * 0x1.0p-53; }
 
-uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b) {
-  return splitmix64(splitmix64(splitmix64(seed) ^ a) ^ b);
-}
+uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b) { return splitmix64(splitmix64(splitmix64(seed) ^ a) ^ b); }
 
 const std::vector<Domain>& all_domains() {
-  static const std::vector<Domain> domains = {Domain::arithmetic, Domain::sorting, Domain::counting,
-                                              Domain::transform, Domain::constraints};
+  static const std::vector<Domain> domains = {Domain::arithmetic, Domain::sorting, Domain::counting, Domain::transform,
+                                              Domain::constraints};
   return domains;
 }
 
@@ -797,8 +816,8 @@ SynthData synthesize(const SynthConfig& config) {
     std::vector<Json> items;
     for (int i = 0; i < count; ++i) {
       const Domain domain = domains[static_cast<size_t>(i) % domains.size()];
-      items.push_back(make_item(name + "-" + std::to_string(i), domain, draw_kind(rng), rng, used,
-                                config.surface_faults));
+      items.push_back(
+          make_item(name + "-" + std::to_string(i), domain, draw_kind(rng), rng, used, config.surface_faults));
     }
     return items;
   };
@@ -809,15 +828,16 @@ SynthData synthesize(const SynthConfig& config) {
   for (int i = 0; i < config.general; ++i) {
     const Draft d = fresh_draft(domains[static_cast<size_t>(i) % domains.size()], 0, rng, used);
     out.general.push_back({{"messages", Json::array({{{"role", "user"}, {"content", d.query}},
-                                                      {{"role", "assistant"}, {"content", d.correct}}})}});
+                                                     {{"role", "assistant"}, {"content", d.correct}}})}});
   }
-  out.meta = {{"generator", "spct data synth"},
-              {"version", kSynthVersion},
-              {"seed", config.seed},
-              {"splits",
-               {{"train", split_meta(out.train)},
-                {"test", split_meta(out.test)},
-                {"general_sft", {{"examples", out.general.size()}, {"bytes_per_line", size_stats(out.general, line_bytes)}}}}}};
+  out.meta = {
+      {"generator", "spct data synth"},
+      {"version", kSynthVersion},
+      {"seed", config.seed},
+      {"splits",
+       {{"train", split_meta(out.train)},
+        {"test", split_meta(out.test)},
+        {"general_sft", {{"examples", out.general.size()}, {"bytes_per_line", size_stats(out.general, line_bytes)}}}}}};
   if (config.valid > 0) out.meta["splits"]["valid"] = split_meta(out.valid);
   if (config.surface_faults > 0) out.meta["surface_faults"] = config.surface_faults;
   return out;

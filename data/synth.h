@@ -27,7 +27,9 @@ class Rng {
   double unit();                // [0, 1)
   bool chance(double p) { return unit() < p; }
   template <class T>
-  const T& pick(const std::vector<T>& v) { return v[uniform(0, static_cast<int>(v.size()) - 1)]; }
+  const T& pick(const std::vector<T>& v) {
+    return v[uniform(0, static_cast<int>(v.size()) - 1)];
+  }
   template <class T>
   void shuffle(std::vector<T>& v) {
     for (int i = static_cast<int>(v.size()) - 1; i > 0; --i) std::swap(v[i], v[uniform(0, i)]);
@@ -65,20 +67,20 @@ std::vector<std::string> given_principles(Domain domain);
 
 struct SynthConfig {
   uint64_t seed = 0;
-  int train = 2000;   // items
-  int test = 400;     // items
-  int valid = 0;      // items of a validation split (tune on it, never on test)
+  int train = 2000;  // items
+  int test = 400;    // items
+  int valid = 0;     // items of a validation split (tune on it, never on test)
   // Probability that each wrong response of an RM item is a non-answer ("I am not sure.") instead
   // of a wrong answer: a fault visible in the response alone, which a small model trained from
   // scratch can learn to see (wrong numbers and orders need arithmetic). 0 keeps every wrong answer.
   double surface_faults = 0.0;
-  int general = 1000; // chat SFT examples
+  int general = 1000;  // chat SFT examples
 };
 
 struct SynthData {
   std::vector<Json> train, test, valid;  // RM items (rewards::read_rm_dataset formats + "task")
-  std::vector<Json> general;      // {"messages": [user, assistant]}
-  Json meta;                      // counts per split/domain/kind, seed, version, sizes
+  std::vector<Json> general;             // {"messages": [user, assistant]}
+  Json meta;                             // counts per split/domain/kind, seed, version, sizes
 };
 
 // Deterministic in the config. No query text appears in more than one of train, test, general.

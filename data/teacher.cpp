@@ -61,17 +61,20 @@ Principles two_principles(Rng& rng, const Principle& main, const Principle& mino
 
 Principles constraint_principles(const Json& task, Rng& rng) {
   const std::string casing = task.at("case").get<std::string>(), ending = task.at("ending").get<std::string>();
-  std::vector<Principle> ps = {draw(rng, {"Word count", "Length"}, {"exactly {k} words.", "{k} words, no more, no fewer."},
+  std::vector<Principle> ps = {draw(rng, {"Word count", "Length"},
+                                    {"exactly {k} words.", "{k} words, no more, no fewer."},
                                     {{"k", std::to_string(task.at("words").get<int>())}})};
   if (casing != "any")
     ps.push_back({rng.pick(Words{"Case", "Capitalization"}), casing == "upper" ? "all caps." : "all lowercase."});
   if (ending != "any")
-    ps.push_back({rng.pick(Words{"Ending", "Punctuation"}), ending == "period" ? "a final period." : "no punctuation."});
+    ps.push_back(
+        {rng.pick(Words{"Ending", "Punctuation"}), ending == "period" ? "a final period." : "no punctuation."});
   if (ps.size() < 3)
     ps.push_back(draw(rng, {"Topic", "Relevance"}, {"about {t}.", "words that fit {t}."},
                       {{"t", task.at("topic").get<std::string>()}}));
-  const std::vector<int> weights = ps.size() == 2 ? (rng.chance(0.5) ? std::vector<int>{70, 30} : std::vector<int>{60, 40})
-                                                  : (rng.chance(0.5) ? std::vector<int>{40, 30, 30} : std::vector<int>{50, 25, 25});
+  const std::vector<int> weights =
+      ps.size() == 2 ? (rng.chance(0.5) ? std::vector<int>{70, 30} : std::vector<int>{60, 40})
+                     : (rng.chance(0.5) ? std::vector<int>{40, 30, 30} : std::vector<int>{50, 25, 25});
   return {ps, weights};
 }
 
@@ -81,18 +84,17 @@ Principles make_principles(const Json& task, Rng& rng) {
   const Words clarity_texts = {"one clear number.", "states the result plainly.", "a single final number."};
   switch (task_domain(task)) {
     case Domain::arithmetic: {
-      const std::string expr = std::to_string(task.at("a").get<long>()) + " " + task.at("op").get<std::string>() +
-                               " " + std::to_string(task.at("b").get<long>());
-      return two_principles(rng,
-                            draw(rng, {"Correct value", "Exact result", "Accuracy"},
-                                 {"the number must equal {e}.", "{e} computed exactly.", "the true value of {e}."},
-                                 {{"e", expr}}),
-                            draw(rng, clarity_names, clarity_texts), {70, 75, 80, 85, 90});
+      const std::string expr = std::to_string(task.at("a").get<long>()) + " " + task.at("op").get<std::string>() + " " +
+                               std::to_string(task.at("b").get<long>());
+      return two_principles(
+          rng,
+          draw(rng, {"Correct value", "Exact result", "Accuracy"},
+               {"the number must equal {e}.", "{e} computed exactly.", "the true value of {e}."}, {{"e", expr}}),
+          draw(rng, clarity_names, clarity_texts), {70, 75, 80, 85, 90});
     }
     case Domain::sorting: {
-      const std::vector<std::pair<std::string, std::string>> v = {
-          {"d", task.at("order").get<std::string>()},
-          {"k", std::to_string(task.at("numbers").size())}};
+      const std::vector<std::pair<std::string, std::string>> v = {{"d", task.at("order").get<std::string>()},
+                                                                  {"k", std::to_string(task.at("numbers").size())}};
       return two_principles(rng,
                             draw(rng, {"Order", "Correct order", "Ordering"},
                                  {"{d} from first to last.", "each number in {d} order."}, v),
@@ -112,13 +114,12 @@ Principles make_principles(const Json& task, Rng& rng) {
     case Domain::transform: {
       const std::string op = task.at("op").get<std::string>();
       const std::vector<std::pair<std::string, std::string>> v = {{"t", task.at("text").get<std::string>()}};
-      const Principle main =
-          op == "reverse" ? draw(rng, {"Exact reversal", "Reversed text"},
-                                 {"every character in reverse order.", "'{t}' read backwards."}, v)
-          : op == "upper" ? draw(rng, {"Capitals", "Exact uppercase"},
-                                 {"every letter in upper case.", "'{t}' in capitals."}, v)
-                          : draw(rng, {"Lowercase", "Exact lowercase"},
-                                 {"every letter in lower case.", "'{t}' in small letters."}, v);
+      const Principle main = op == "reverse" ? draw(rng, {"Exact reversal", "Reversed text"},
+                                                    {"every character in reverse order.", "'{t}' read backwards."}, v)
+                             : op == "upper" ? draw(rng, {"Capitals", "Exact uppercase"},
+                                                    {"every letter in upper case.", "'{t}' in capitals."}, v)
+                                             : draw(rng, {"Lowercase", "Exact lowercase"},
+                                                    {"every letter in lower case.", "'{t}' in small letters."}, v);
       return two_principles(rng, main,
                             draw(rng, {"Fidelity", "Nothing extra"},
                                  {"no character added or dropped.", "the same letters, nothing else."}),
@@ -181,8 +182,8 @@ TeacherStyle parse_teacher_style(const std::string& name) {
 
 std::vector<Json> teach_item(const std::string& line, uint64_t index, const std::string& where,
                              const TeacherConfig& config) {
-  SPCT_CHECK(config.correct_rate >= 0.0 && config.correct_rate <= 1.0, "teacher: --correct-rate must be in [0, 1], got ",
-             config.correct_rate);
+  SPCT_CHECK(config.correct_rate >= 0.0 && config.correct_rate <= 1.0,
+             "teacher: --correct-rate must be in [0, 1], got ", config.correct_rate);
   SPCT_CHECK(config.samples >= 1, "teacher: --samples must be >= 1, got ", config.samples);
   const rewards::RmItem item = rewards::parse_rm_line(line, where);
   const Json raw = Json::parse(line);
@@ -190,7 +191,8 @@ std::vector<Json> teach_item(const std::string& line, uint64_t index, const std:
   const Json& task = raw.at("task");
   const int n = static_cast<int>(item.responses.size());
   std::vector<Check> checks;
-  for (const std::string& r : item.responses) checks.push_back(task_field(where, [&] { return check_response(task, r); }));
+  for (const std::string& r : item.responses)
+    checks.push_back(task_field(where, [&] { return check_response(task, r); }));
   check_truth(item, checks, where);
 
   std::vector<Json> out;
@@ -200,7 +202,7 @@ std::vector<Json> teach_item(const std::string& line, uint64_t index, const std:
     const bool want_correct = rng.chance(config.correct_rate);
     std::vector<bool> believed(n);  // (n,) original order: what the teacher thinks is correct
     for (int i = 0; i < n; ++i) believed[i] = checks[i].ok;
-    std::vector<int> scores(n);     // (n,) original order
+    std::vector<int> scores(n);  // (n,) original order
     int tie_with = -1;
     if (!want_correct && n == 1) believed[0] = !believed[0];
     if (!want_correct && n >= 2) {
@@ -209,8 +211,10 @@ std::vector<Json> teach_item(const std::string& line, uint64_t index, const std:
         if (i != item.best) others.push_back(i);
       const int j = rng.pick(others);
       believed[j] = true;
-      if (rng.chance(0.4)) tie_with = j;  // both look right: equal scores
-      else believed[item.best] = false;    // swapped preference
+      if (rng.chance(0.4))
+        tie_with = j;  // both look right: equal scores
+      else
+        believed[item.best] = false;  // swapped preference
     }
     for (int i = 0; i < n; ++i) scores[i] = score_for(believed[i], checks[i].ok ? 1 : checks[i].severity, rng);
     if (n == 1) scores[0] = believed[0] ? 1 : 0;  // one response: the 0/1 verdict itself
@@ -219,7 +223,7 @@ std::vector<Json> teach_item(const std::string& line, uint64_t index, const std:
     const bool shortcut = config.hinted && want_correct && rng.chance(0.5);
     const bool brief = config.style != TeacherStyle::full;
     std::string text;
-    if (config.prompt.mode == rewards::PrincipleMode::generate)
+    if (config.prompt.mode == PrincipleMode::generate)
       text += render_principles(task_field(where, [&] { return make_principles(task, rng); }), brief);
     text += "Critique:\n";
     std::vector<int> shown(n);  // (n,) displayed order
@@ -247,15 +251,14 @@ std::vector<Json> teach_item(const std::string& line, uint64_t index, const std:
 
     rewards::JudgeInput input{item.prompt, item.responses, order, item.principles, std::nullopt};
     if (config.hinted) input.hint = n == 1 ? item.label : item.best;
-    Json j = {{"id", item.id},
-              {"subset", item.subset},
-              {"sample", s},
-              {"prompt", rewards::build_judge_prompt(input, config.prompt)},
-              {"order", order},
-              {"text", text},
+    Json j = {{"id", item.id},     {"subset", item.subset},
+              {"sample", s},       {"prompt", rewards::build_judge_prompt(input, config.prompt)},
+              {"order", order},    {"text", text},
               {"num_responses", n}};
-    if (n == 1) j["label"] = item.label;
-    else j["best"] = best_shown;
+    if (n == 1)
+      j["label"] = item.label;
+    else
+      j["best"] = best_shown;
     j["hinted"] = config.hinted;
     out.push_back(std::move(j));
   }
@@ -273,9 +276,9 @@ TeacherStats write_teacher(const std::string& data_path, const std::string& out_
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       for (const Json& j : teach_item(line, index++, data_path + ":" + std::to_string(number), config)) {
         const std::string text = j.at("text").get<std::string>();
-        const rewards::Truth truth = j.contains("label") ? rewards::Truth::single(j.at("label").get<int>())
-                                                         : rewards::Truth::best_of(j.at("num_responses").get<int>(),
-                                                                                   j.at("best").get<int>());
+        const rewards::Truth truth =
+            j.contains("label") ? rewards::Truth::single(j.at("label").get<int>())
+                                : rewards::Truth::best_of(j.at("num_responses").get<int>(), j.at("best").get<int>());
         ++stats.trajectories;
         stats.correct += rewards::grade(text, truth).correct;
         stats.total_bytes += text.size();
@@ -290,7 +293,8 @@ TeacherStats write_teacher(const std::string& data_path, const std::string& out_
 
 std::string format_stats(const TeacherStats& s) {
   char buf[200];
-  const double pct = s.trajectories ? 100.0 * static_cast<double>(s.correct) / static_cast<double>(s.trajectories) : 0.0;
+  const double pct =
+      s.trajectories ? 100.0 * static_cast<double>(s.correct) / static_cast<double>(s.trajectories) : 0.0;
   const double mean = s.trajectories ? static_cast<double>(s.total_bytes) / static_cast<double>(s.trajectories) : 0.0;
   std::snprintf(buf, sizeof buf, "%ld trajectories, %ld correct (%.1f%%), %.0f bytes mean, %zu max", s.trajectories,
                 s.correct, pct, mean, s.max_bytes);

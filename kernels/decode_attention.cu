@@ -10,8 +10,8 @@ namespace {
 
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
-constexpr int kUnroll = 4;          // keys in flight per lane group per iteration
-constexpr int kMinChunk = 64;       // keys per split at least
+constexpr int kUnroll = 4;     // keys in flight per lane group per iteration
+constexpr int kMinChunk = 64;  // keys per split at least
 constexpr int kMaxSplits = 64;
 constexpr float kLog2e = 1.4426950408889634f;
 
@@ -63,7 +63,8 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const DecodeAttentionAr
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       const int key = t0 + u * kGroups + grp;
-      if (key < c1) load8(kp + key * a.kv_stride_s, kv[u]);
+      if (key < c1)
+        load8(kp + key * a.kv_stride_s, kv[u]);
       else
 #pragma unroll
         for (int i = 0; i < 8; ++i) kv[u][i] = 0.0f;
@@ -84,7 +85,8 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const DecodeAttentionAr
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       const int key = t0 + u * kGroups + grp;
-      if (key < c1) load8(vp + key * a.kv_stride_s, kv[u]);
+      if (key < c1)
+        load8(vp + key * a.kv_stride_s, kv[u]);
       else
 #pragma unroll
         for (int i = 0; i < 8; ++i) kv[u][i] = 0.0f;
@@ -189,8 +191,8 @@ cudaError_t launch_dim(const DecodeAttentionArgs& a, cudaStream_t stream) {
 }
 
 bool valid(const DecodeAttentionArgs& a) {
-  const bool shapes = a.batch > 0 && a.kv_heads > 0 && a.heads % a.kv_heads == 0 && a.span > 0 &&
-                      a.splits >= 1 && a.splits <= kMaxSplits && a.batch <= 65535 && a.kv_heads <= 65535 &&
+  const bool shapes = a.batch > 0 && a.kv_heads > 0 && a.heads % a.kv_heads == 0 && a.span > 0 && a.splits >= 1 &&
+                      a.splits <= kMaxSplits && a.batch <= 65535 && a.kv_heads <= 65535 &&
                       decode_attention_supported(a.head_dim, a.heads / a.kv_heads);
   const bool pointers = a.q && a.k && a.v && a.out && a.row_length && (a.splits == 1 || a.workspace);
   // 16-byte loads of q, K and V rows.

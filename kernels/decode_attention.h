@@ -29,14 +29,14 @@ struct DecodeAttentionArgs {
   const void* v = nullptr;
   int64_t kv_stride_b = 0, kv_stride_h = 0, kv_stride_s = 0;
   const int64_t* row_length = nullptr;  // (B,) on the device: each row's query position
-  int span = 0;                          // columns a row may read
-  float scale = 1.0f;                    // softmax scale applied to q.k
-  float softcap = 0.0f;                  // > 0: scores = softcap * tanh(scores / softcap) (Gemma-2)
-  int window = 0;                        // > 0: sliding window
-  void* out = nullptr;                   // out[b, h, :] like q
+  int span = 0;                         // columns a row may read
+  float scale = 1.0f;                   // softmax scale applied to q.k
+  float softcap = 0.0f;                 // > 0: scores = softcap * tanh(scores / softcap) (Gemma-2)
+  int window = 0;                       // > 0: sliding window
+  void* out = nullptr;                  // out[b, h, :] like q
   int64_t out_stride_b = 0, out_stride_h = 0;
-  int splits = 1;                        // from decode_attention_splits()
-  float* workspace = nullptr;            // decode_attention_workspace_floats() floats when splits > 1
+  int splits = 1;              // from decode_attention_splits()
+  float* workspace = nullptr;  // decode_attention_workspace_floats() floats when splits > 1
 };
 
 // Whether the kernel handles this head size and group size (heads per KV head).

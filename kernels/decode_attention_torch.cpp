@@ -25,8 +25,8 @@ at::Tensor decode_attention_torch(const at::Tensor& q, const at::Tensor& k_cache
   TORCH_CHECK(k_cache.scalar_type() == q.scalar_type() && row_length.scalar_type() == at::kLong &&
                   row_length.numel() == B && row_length.is_cuda(),
               "decode_attention: dtypes or row lengths do not match");
-  TORCH_CHECK(span > 0 && span <= k_cache.size(2), "decode_attention: span ", span, " outside (0, ",
-              k_cache.size(2), "]");
+  TORCH_CHECK(span > 0 && span <= k_cache.size(2), "decode_attention: span ", span, " outside (0, ", k_cache.size(2),
+              "]");
   const at::Tensor rows = row_length.contiguous();
   at::Tensor out = at::empty({B, H, D}, q.options());
   DecodeAttentionArgs a;
@@ -40,7 +40,8 @@ at::Tensor decode_attention_torch(const at::Tensor& q, const at::Tensor& k_cache
   a.span = static_cast<int>(span), a.scale = static_cast<float>(scale), a.softcap = static_cast<float>(softcap);
   a.window = static_cast<int>(window);
   a.out = out.data_ptr(), a.out_stride_b = out.stride(0), a.out_stride_h = out.stride(1);
-  a.splits = decode_attention_splits(a.batch, a.kv_heads, a.span, at::cuda::getCurrentDeviceProperties()->multiProcessorCount);
+  a.splits =
+      decode_attention_splits(a.batch, a.kv_heads, a.span, at::cuda::getCurrentDeviceProperties()->multiProcessorCount);
   at::Tensor workspace;
   if (a.splits > 1) {
     const auto n = static_cast<int64_t>(decode_attention_workspace_floats(a.batch, a.heads, a.head_dim, a.splits));

@@ -32,7 +32,7 @@ __global__ void rms_norm_kernel(const RmsNormArgs a) {
   T* out = static_cast<T*>(a.out) + row * a.out_stride;
   const T* w = static_cast<const T*>(a.weight);
   // The row's values: x, or round(x + residual) as LibTorch's add gives.
-  auto load_row = [&](int v, float (&f)[8]) {
+  auto load_row = [&](int v, float(&f)[8]) {
     load8(x + v * 8, f);
     if (!r) return;
     float g[8];
@@ -51,12 +51,13 @@ __global__ void rms_norm_kernel(const RmsNormArgs a) {
   const float inv = rsqrtf(block_sum(squares) / a.dim + a.eps);
   for (int v = threadIdx.x; v < nvec; v += blockDim.x) {
     float f[8], wf[8];
-    if (sum) load8(sum + v * 8, f);  // this thread's own writes (sum may alias x)
-    else load_row(v, f);
+    if (sum)
+      load8(sum + v * 8, f);  // this thread's own writes (sum may alias x)
+    else
+      load_row(v, f);
     load8(w + v * 8, wf);
 #pragma unroll
-    for (int i = 0; i < 8; ++i)
-      f[i] = a.gemma ? f[i] * inv * (1.0f + wf[i]) : wf[i] * round_to<T>(f[i] * inv);
+    for (int i = 0; i < 8; ++i) f[i] = a.gemma ? f[i] * inv * (1.0f + wf[i]) : wf[i] * round_to<T>(f[i] * inv);
     store8(out + v * 8, f);
   }
 }
@@ -127,18 +128,22 @@ cudaError_t rms_norm(const RmsNormArgs& a, cudaStream_t stream) {
                   rows_ok(a.out, a.out_stride) && aligned16(a.weight);
   if (!ok) return cudaErrorInvalidValue;
   const int threads = std::min(1024, (a.dim / 8 + 31) / 32 * 32);
-  if (a.dtype == DType::bf16) rms_norm_kernel<__nv_bfloat16><<<a.rows, threads, 0, stream>>>(a);
-  else rms_norm_kernel<__half><<<a.rows, threads, 0, stream>>>(a);
+  if (a.dtype == DType::bf16)
+    rms_norm_kernel<__nv_bfloat16><<<a.rows, threads, 0, stream>>>(a);
+  else
+    rms_norm_kernel<__half><<<a.rows, threads, 0, stream>>>(a);
   return cudaGetLastError();
 }
 
 cudaError_t rotary_to_cache(const RotaryCacheArgs& a, cudaStream_t stream) {
-  const bool ok = a.batch > 0 && a.heads > 0 && a.kv_heads > 0 && a.head_dim > 0 && a.head_dim % 2 == 0 && a.q &&
-                  a.k && a.v && a.positions && a.row_length && a.inv_freq && a.k_cache && a.v_cache;
+  const bool ok = a.batch > 0 && a.heads > 0 && a.kv_heads > 0 && a.head_dim > 0 && a.head_dim % 2 == 0 && a.q && a.k &&
+                  a.v && a.positions && a.row_length && a.inv_freq && a.k_cache && a.v_cache;
   if (!ok) return cudaErrorInvalidValue;
   const size_t table = static_cast<size_t>(a.head_dim) * sizeof(float);
-  if (a.dtype == DType::bf16) rotary_kernel<__nv_bfloat16><<<a.batch, 128, table, stream>>>(a);
-  else rotary_kernel<__half><<<a.batch, 128, table, stream>>>(a);
+  if (a.dtype == DType::bf16)
+    rotary_kernel<__nv_bfloat16><<<a.batch, 128, table, stream>>>(a);
+  else
+    rotary_kernel<__half><<<a.batch, 128, table, stream>>>(a);
   return cudaGetLastError();
 }
 
@@ -147,8 +152,10 @@ cudaError_t glu(const GluArgs& a, cudaStream_t stream) {
                   rows_ok(a.gate, a.gate_stride) && rows_ok(a.up, a.up_stride) && rows_ok(a.out, a.out_stride);
   if (!ok) return cudaErrorInvalidValue;
   const dim3 grid((a.dim / 8 + 255) / 256, a.rows);
-  if (a.dtype == DType::bf16) glu_kernel<__nv_bfloat16><<<grid, 256, 0, stream>>>(a);
-  else glu_kernel<__half><<<grid, 256, 0, stream>>>(a);
+  if (a.dtype == DType::bf16)
+    glu_kernel<__nv_bfloat16><<<grid, 256, 0, stream>>>(a);
+  else
+    glu_kernel<__half><<<grid, 256, 0, stream>>>(a);
   return cudaGetLastError();
 }
 

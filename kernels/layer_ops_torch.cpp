@@ -40,8 +40,8 @@ at::Tensor rms_norm_torch(const at::Tensor& x, const at::Tensor& weight, double 
 
 std::pair<at::Tensor, at::Tensor> add_rms_norm_torch(const at::Tensor& x, const at::Tensor& residual,
                                                      const at::Tensor& weight, double eps, bool gemma) {
-  TORCH_CHECK(x.sizes() == residual.sizes() && x.scalar_type() == residual.scalar_type(), "add_rms_norm: x ",
-              x.sizes(), " and residual ", residual.sizes(), " differ");
+  TORCH_CHECK(x.sizes() == residual.sizes() && x.scalar_type() == residual.scalar_type(), "add_rms_norm: x ", x.sizes(),
+              " and residual ", residual.sizes(), " differ");
   const at::Tensor xr = rows_of(x), rr = rows_of(residual), w = weight.contiguous();
   TORCH_CHECK(w.numel() == xr.size(1) && w.scalar_type() == x.scalar_type(), "add_rms_norm: weight ", w.sizes(),
               " for rows of ", xr.size(1));

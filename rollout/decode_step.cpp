@@ -40,7 +40,7 @@ void decode_step(const Transformer& model, KVCache& view, DecodeState& s, int64_
   fo.cache = &view;
   fo.decode_kernels = kernels;
   at::Tensor h = model.hidden(tok.view({B, 1}), fo);  // (B, 1, hidden)
-  at::Tensor logits = model.logits(h.select(1, 0));                                           // (B, V)
+  at::Tensor logits = model.logits(h.select(1, 0));   // (B, V)
   SamplerRows rows{s.rows.temperature.narrow(0, 0, B), s.rows.top_p.narrow(0, 0, B), s.rows.top_k.narrow(0, 0, B),
                    s.rows.seed.narrow(0, 0, B), any_filter};
   SampleOut out = sample_rows(logits, rows, counter);

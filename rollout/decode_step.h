@@ -15,13 +15,13 @@ namespace spct {
 // Per-slot state, allocated once for every slot; a step works on the first B rows (views, so
 // their addresses stay fixed for graph replay).
 struct DecodeState {
-  at::Tensor tok;      // (slots,) int64: the token fed next (the last prompt token, then the last sampled)
-  at::Tensor len;      // (slots,) int64: its column in the cache = its position
-  at::Tensor counter;  // (slots,) int64: index of the token being sampled (0 = first new token)
-  SamplerRows rows;    // (slots,) per-slot sampling parameters
-  at::Tensor out_tok;  // (slots, window) int64: tokens sampled since the last host sync
-  at::Tensor out_lp;   // (slots, window) float32: their logprobs
-  at::Tensor col;      // (1,) int64: column of out_tok written next (steps since the last sync)
+  at::Tensor tok;        // (slots,) int64: the token fed next (the last prompt token, then the last sampled)
+  at::Tensor len;        // (slots,) int64: its column in the cache = its position
+  at::Tensor counter;    // (slots,) int64: index of the token being sampled (0 = first new token)
+  SamplerRows rows;      // (slots,) per-slot sampling parameters
+  at::Tensor out_tok;    // (slots, window) int64: tokens sampled since the last host sync
+  at::Tensor out_lp;     // (slots, window) float32: their logprobs
+  at::Tensor col;        // (1,) int64: column of out_tok written next (steps since the last sync)
   int64_t capacity = 0;  // cache columns per slot
 
   static DecodeState allocate(int64_t slots, int64_t window, int64_t capacity, at::Device device);
@@ -34,7 +34,6 @@ KVCache slot_view(const KVCache& cache, const DecodeState& state, int64_t B, int
 // One step over slots [0, B). Rows past their end keep stepping harmlessly (their column is
 // clamped inside the cache) until the host retires them at the next sync. `kernels`:
 // ForwardOptions::decode_kernels.
-void decode_step(const Transformer& model, KVCache& view, DecodeState& state, int64_t B, bool any_filter,
-                 bool kernels);
+void decode_step(const Transformer& model, KVCache& view, DecodeState& state, int64_t B, bool any_filter, bool kernels);
 
 }  // namespace spct

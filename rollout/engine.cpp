@@ -55,7 +55,8 @@ struct RolloutEngine::Run {
   DecodeState state;
   StepGraphs graphs;
   Run(const Transformer& model, int64_t slots_, int64_t capacity_, int64_t window, bool cuda_graphs)
-      : slots(slots_), capacity(capacity_),
+      : slots(slots_),
+        capacity(capacity_),
         cache(KVCache::allocate(model.config(), slots_, capacity_, model.options())),
         state(DecodeState::allocate(slots_, window, capacity_, model.options().device())),
         graphs(cuda_graphs, model.options().device().is_cuda()) {}
@@ -80,7 +81,8 @@ std::vector<std::vector<Generation>> RolloutEngine::run(const std::vector<Reques
   for (size_t r = 0; r < requests.size(); ++r) {
     const Request& q = requests[r];
     q.params.validate();
-    SPCT_CHECK(q.n >= 1 && q.n <= (int64_t{1} << 40), "rollout: request ", r, ": n must be in [1, 2^40] (got ", q.n, ")");
+    SPCT_CHECK(q.n >= 1 && q.n <= (int64_t{1} << 40), "rollout: request ", r, ": n must be in [1, 2^40] (got ", q.n,
+               ")");
     SPCT_CHECK(!q.prompt.empty(), "rollout: request ", r, ": empty prompt");
     for (size_t t = 0; t < q.prompt.size(); ++t)
       SPCT_CHECK(q.prompt[t] >= 0 && q.prompt[t] < cfg.vocab_size, "rollout: request ", r, " prompt token ", t, " = ",
@@ -92,7 +94,8 @@ std::vector<std::vector<Generation>> RolloutEngine::run(const std::vector<Reques
     longest = std::max(longest, p);
     samples += q.n;
   }
-  require_results_fit(static_cast<double>(samples), need, "rollout: the batch of " + std::to_string(requests.size()) + " request(s)");
+  require_results_fit(static_cast<double>(samples), need,
+                      "rollout: the batch of " + std::to_string(requests.size()) + " request(s)");
   for (size_t r = 0; r < requests.size(); ++r) out[r].resize(requests[r].n);
   if (samples == 0) return out;
   const int64_t capacity = round_up(need, kSpanQuantum);
@@ -106,7 +109,8 @@ std::vector<std::vector<Generation>> RolloutEngine::run(const std::vector<Reques
   }
   Run& R = *run_;
   const int64_t slots = R.slots;
-  const double kv_per_token = 2.0 * cfg.num_layers * cfg.num_kv_heads * cfg.head_dim * model_.options().dtype().itemsize();
+  const double kv_per_token =
+      2.0 * cfg.num_layers * cfg.num_kv_heads * cfg.head_dim * model_.options().dtype().itemsize();
   stats_.slots = slots;
 
   std::deque<Pending> queue;
@@ -248,8 +252,8 @@ std::vector<std::vector<Generation>> RolloutEngine::run(const std::vector<Reques
     const at::Tensor src_t = at::tensor(src, at::kLong).to(device), dst_t = at::tensor(dst, at::kLong).to(device);
     R.cache.copy_rows_from(R.cache, src_t, dst_t, columns);
     DecodeState& st = R.state;
-    for (at::Tensor* t : {&st.tok, &st.len, &st.counter, &st.rows.temperature, &st.rows.top_p, &st.rows.top_k,
-                          &st.rows.seed})
+    for (at::Tensor* t :
+         {&st.tok, &st.len, &st.counter, &st.rows.temperature, &st.rows.top_p, &st.rows.top_k, &st.rows.seed})
       t->index_copy_(0, dst_t, t->index_select(0, src_t));
   };
 

@@ -28,10 +28,10 @@ struct Request {
 };
 
 struct Generation {
-  std::vector<int32_t> tokens;   // new tokens, the stop token (or the one completing a stop string) included
-  std::vector<float> logprobs;   // one per new token
-  std::string text;              // decoded tokens, cut before a matched stop string (empty without a detokenizer)
-  std::string finish_reason;     // "stop" (stop id or stop string) or "length"
+  std::vector<int32_t> tokens;  // new tokens, the stop token (or the one completing a stop string) included
+  std::vector<float> logprobs;  // one per new token
+  std::string text;             // decoded tokens, cut before a matched stop string (empty without a detokenizer)
+  std::string finish_reason;    // "stop" (stop id or stop string) or "length"
 };
 
 struct EngineOptions {
@@ -49,10 +49,10 @@ struct EngineOptions {
 struct EngineStats {
   int64_t slots = 0;
   int64_t steps = 0, syncs = 0, prefills = 0, graphs = 0;
-  int64_t generated = 0;        // tokens returned
+  int64_t generated = 0;  // tokens returned
   double prefill_s = 0, decode_s = 0;
-  double kv_bytes_read = 0;     // K/V bytes the decode steps' attention read, padding included
-  double kv_bytes_live = 0;     // of which columns holding live sequences' tokens
+  double kv_bytes_read = 0;  // K/V bytes the decode steps' attention read, padding included
+  double kv_bytes_live = 0;  // of which columns holding live sequences' tokens
 };
 
 // Turns generated tokens into text (stop strings, Generation::text).

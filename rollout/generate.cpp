@@ -7,8 +7,8 @@ namespace spct {
 std::vector<Generation> generate(const Transformer& model, const std::vector<std::vector<int32_t>>& prompts,
                                  const SamplingParams& params, const std::vector<uint64_t>& seeds,
                                  const EngineOptions& options, const Detokenizer& detokenize) {
-  SPCT_CHECK(seeds.empty() || seeds.size() == prompts.size(), "generate: ", seeds.size(), " seeds for ",
-             prompts.size(), " prompts");
+  SPCT_CHECK(seeds.empty() || seeds.size() == prompts.size(), "generate: ", seeds.size(), " seeds for ", prompts.size(),
+             " prompts");
   SPCT_CHECK(!prompts.empty(), "generate: no prompts");
   std::vector<Request> requests(prompts.size());
   for (size_t i = 0; i < prompts.size(); ++i) {

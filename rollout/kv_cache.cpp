@@ -9,10 +9,8 @@
 
 namespace spct {
 
-KVCache KVCache::allocate(const ModelConfig& config, int64_t batch, int64_t capacity,
-                          at::TensorOptions options) {
-  SPCT_CHECK(batch > 0 && capacity > 0, "KV cache: batch (", batch, ") and capacity (", capacity,
-             ") must be positive");
+KVCache KVCache::allocate(const ModelConfig& config, int64_t batch, int64_t capacity, at::TensorOptions options) {
+  SPCT_CHECK(batch > 0 && capacity > 0, "KV cache: batch (", batch, ") and capacity (", capacity, ") must be positive");
   KVCache cache;
   for (int64_t l = 0; l < config.num_layers; ++l) {
     cache.k.push_back(at::zeros({batch, config.num_kv_heads, capacity, config.head_dim}, options));
@@ -69,9 +67,9 @@ std::pair<at::Tensor, at::Tensor> KVCache::store(int64_t layer, const at::Tensor
 #ifdef SPCT_CUDA_KERNELS
 bool KVCache::has_fused_decode() const { return per_row(); }
 
-at::Tensor KVCache::fused_decode_attention(int64_t layer, const at::Tensor& q, const at::Tensor& kn, const at::Tensor& vn,
-                                           const at::Tensor& positions, const at::Tensor& inv_freq,
-                                           const ModelConfig& c, bool sliding) {
+at::Tensor KVCache::fused_decode_attention(int64_t layer, const at::Tensor& q, const at::Tensor& kn,
+                                           const at::Tensor& vn, const at::Tensor& positions,
+                                           const at::Tensor& inv_freq, const ModelConfig& c, bool sliding) {
   kernels::rotary_to_cache_torch(q, kn, vn, positions, row_length, inv_freq, k[layer], v[layer]);
   return kernels::decode_attention_torch(q, k[layer], v[layer], row_length, span, c.attn_scale(),
                                          c.attn_logit_softcapping, sliding ? c.sliding_window : 0);
@@ -79,9 +77,9 @@ at::Tensor KVCache::fused_decode_attention(int64_t layer, const at::Tensor& q, c
 #else
 bool KVCache::has_fused_decode() const { return false; }
 
-at::Tensor KVCache::fused_decode_attention(int64_t layer, const at::Tensor& q, const at::Tensor& kn, const at::Tensor& vn,
-                                           const at::Tensor& positions, const at::Tensor& inv_freq,
-                                           const ModelConfig& c, bool sliding) {
+at::Tensor KVCache::fused_decode_attention(int64_t layer, const at::Tensor& q, const at::Tensor& kn,
+                                           const at::Tensor& vn, const at::Tensor& positions,
+                                           const at::Tensor& inv_freq, const ModelConfig& c, bool sliding) {
   return AttentionCache::fused_decode_attention(layer, q, kn, vn, positions, inv_freq, c, sliding);
 }
 #endif
@@ -89,8 +87,8 @@ at::Tensor KVCache::fused_decode_attention(int64_t layer, const at::Tensor& q, c
 void KVCache::copy_rows_from(const KVCache& src, const at::Tensor& src_rows, const at::Tensor& dst_rows,
                              int64_t columns) {
   SPCT_CHECK(src.k.size() == k.size() && columns <= capacity() && columns <= src.capacity(),
-             "KV cache copy: ", src.k.size(), " vs ", k.size(), " layers, ", columns, " columns of ",
-             src.capacity(), " -> ", capacity());
+             "KV cache copy: ", src.k.size(), " vs ", k.size(), " layers, ", columns, " columns of ", src.capacity(),
+             " -> ", capacity());
   if (columns == 0) return;
   for (size_t l = 0; l < k.size(); ++l) {
     k[l].narrow(2, 0, columns).index_copy_(0, dst_rows, src.k[l].index_select(0, src_rows).narrow(2, 0, columns));

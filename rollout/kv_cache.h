@@ -23,8 +23,7 @@ struct KVCache : AttentionCache {
   at::Tensor row_length;         // (B,) int64, per-row layout only
   int64_t span = 0;              // columns attention reads in the per-row layout
 
-  static KVCache allocate(const ModelConfig& config, int64_t batch, int64_t capacity,
-                          at::TensorOptions options);
+  static KVCache allocate(const ModelConfig& config, int64_t batch, int64_t capacity, at::TensorOptions options);
   int64_t batch() const { return valid.size(0); }
   int64_t capacity() const { return valid.size(1); }
   bool per_row() const { return row_length.defined(); }

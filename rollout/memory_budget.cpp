@@ -18,12 +18,13 @@ double result_host_bytes(double samples, int64_t max_new_tokens) {
 
 void require_results_fit(double samples, int64_t max_new_tokens, const std::string& what) {
   const double need = result_host_bytes(samples, max_new_tokens), have = host_memory_available();
-  SPCT_CHECK(need <= have, what, " asks for ", static_cast<int64_t>(std::min(samples, 9e18)), " samples of up to ", max_new_tokens, " tokens, whose results need ",
-             need / 1e9, " GB of host memory, more than the ", have / 1e9, " GB available; lower it or split the input");
+  SPCT_CHECK(need <= have, what, " asks for ", static_cast<int64_t>(std::min(samples, 9e18)), " samples of up to ",
+             max_new_tokens, " tokens, whose results need ", need / 1e9, " GB of host memory, more than the ",
+             have / 1e9, " GB available; lower it or split the input");
 }
 
-RolloutMemory plan_rollout_memory(const ModelConfig& c, at::ScalarType dtype, int64_t capacity,
-                                  int64_t prefill_tokens, double budget_gb, int64_t max_slots) {
+RolloutMemory plan_rollout_memory(const ModelConfig& c, at::ScalarType dtype, int64_t capacity, int64_t prefill_tokens,
+                                  double budget_gb, int64_t max_slots) {
   SPCT_CHECK(budget_gb > 0, "rollout.memory_budget_gb must be > 0 (got ", budget_gb, ")");
   const int64_t el = static_cast<int64_t>(c10::elementSize(dtype));
   const int64_t kv_per_token = 2 * c.num_layers * c.num_kv_heads * c.head_dim * el;
@@ -35,9 +36,10 @@ RolloutMemory plan_rollout_memory(const ModelConfig& c, at::ScalarType dtype, in
   // Prefill: its own cache plus the widest activations (MLP in/out, attention projections, and
   // float32 norm copies) for every prefill token; eager attention scores (no fused SDPA, or
   // Gemma-2's soft-capping) add (heads x tokens x longest prompt) float32, bounded the same way.
-  const int64_t act = (3 * c.intermediate_size + 6 * c.hidden_size + 2 * c.num_heads * c.head_dim) * el +
-                      4 * c.hidden_size * 4;
-  m.prefill = prefill_tokens * (kv_per_token + act) + prefill_tokens * c.num_heads * std::min(capacity, prefill_tokens) * 4;
+  const int64_t act =
+      (3 * c.intermediate_size + 6 * c.hidden_size + 2 * c.num_heads * c.head_dim) * el + 4 * c.hidden_size * 4;
+  m.prefill =
+      prefill_tokens * (kv_per_token + act) + prefill_tokens * c.num_heads * std::min(capacity, prefill_tokens) * 4;
   const double budget = budget_gb * 1e9;
   const int64_t per_slot = m.kv_per_slot + m.workspace_per_slot;
   const int64_t fit = budget > m.prefill ? static_cast<int64_t>((budget - m.prefill) / per_slot) : 0;

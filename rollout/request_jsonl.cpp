@@ -14,10 +14,10 @@ template <class T>
 T field(const json& line, const std::string& where, const char* key, const char* expected, T fallback) {
   if (!line.contains(key)) return fallback;
   const json& v = line.at(key);
-  const bool ok = std::is_same<T, bool>::value              ? v.is_boolean()
-                  : std::is_floating_point<T>::value         ? v.is_number()
-                  : std::is_unsigned<T>::value               ? v.is_number_unsigned()
-                                                             : v.is_number_integer();
+  const bool ok = std::is_same<T, bool>::value       ? v.is_boolean()
+                  : std::is_floating_point<T>::value ? v.is_number()
+                  : std::is_unsigned<T>::value       ? v.is_number_unsigned()
+                                                     : v.is_number_integer();
   SPCT_CHECK(ok, where, ": field '", key, "': expected ", expected, ", got ", v.dump());
   return v.get<T>();
 }
@@ -39,8 +39,9 @@ std::vector<int64_t> int_list(const json& line, const std::string& where, const 
 JsonlRequest parse_request(const json& line, const std::string& where, const SamplingParams& defaults,
                            int64_t default_n, size_t index,
                            const std::function<std::vector<int32_t>(const std::string&, bool)>& encode) {
-  static const std::set<std::string> known = {"id", "prompt", "prompt_ids", "n", "temperature", "top_p", "top_k",
-                                              "max_new_tokens", "seed", "stop", "stop_token_ids", "chat"};
+  static const std::set<std::string> known = {"id",          "prompt", "prompt_ids",     "n",
+                                              "temperature", "top_p",  "top_k",          "max_new_tokens",
+                                              "seed",        "stop",   "stop_token_ids", "chat"};
   for (const auto& item : line.items())
     SPCT_CHECK(known.count(item.key()), where, ": unknown field '", item.key(), "'");
   SPCT_CHECK(line.contains("prompt") + line.contains("prompt_ids") == 1, where,
@@ -84,12 +85,8 @@ JsonlRequest parse_request(const json& line, const std::string& where, const Sam
 }
 
 json result_json(const JsonlRequest& r, int64_t sample, const Generation& g, bool with_text) {
-  json j = {{"id", r.id},
-            {"sample", sample},
-            {"prompt_tokens", r.request.prompt.size()},
-            {"tokens", g.tokens},
-            {"logprobs", g.logprobs},
-            {"finish_reason", g.finish_reason}};
+  json j = {{"id", r.id},         {"sample", sample},       {"prompt_tokens", r.request.prompt.size()},
+            {"tokens", g.tokens}, {"logprobs", g.logprobs}, {"finish_reason", g.finish_reason}};
   if (with_text) j["text"] = g.text;
   return j;
 }

@@ -15,9 +15,9 @@
 namespace spct {
 
 struct JsonlRequest {
-  nlohmann::json id;    // echoed in the results; the line's request index when absent
+  nlohmann::json id;  // echoed in the results; the line's request index when absent
   Request request;
-  std::string text;     // the "prompt" text (empty with "prompt_ids")
+  std::string text;  // the "prompt" text (empty with "prompt_ids")
   bool chat = false;
 };
 

@@ -53,10 +53,10 @@ at::Tensor mix(at::Tensor z) {
 
 // One-level inverse CDF over the whole row, for target = u * the row's cumulative total.
 at::Tensor inverse_cdf_flat(const at::Tensor& mass, const at::Tensor& u) {
-  at::Tensor cdf = mass.cumsum(-1);                                      // (B, V)
+  at::Tensor cdf = mass.cumsum(-1);  // (B, V)
   at::Tensor target = u.to(cdf.scalar_type()).unsqueeze(-1) * cdf.narrow(-1, cdf.size(-1) - 1, 1);
   // u * total can round up to total: the first index reaching the total still has mass.
-  return at::minimum((cdf <= target).sum(-1), cdf.argmax(-1));           // (B,)
+  return at::minimum((cdf <= target).sum(-1), cdf.argmax(-1));  // (B,)
 }
 
 }  // namespace
@@ -68,10 +68,10 @@ at::Tensor inverse_cdf(const at::Tensor& mass, const at::Tensor& u, int64_t bloc
   const int64_t full = V / block, nb = (V + block - 1) / block;
   at::Tensor sums = mass.narrow(1, 0, full * block).view({B, full, block}).sum(-1);  // (B, full)
   if (nb > full) sums = at::cat({sums, mass.narrow(1, full * block, V - full * block).sum(-1, true)}, 1);
-  at::Tensor block_cdf = sums.cumsum(-1);                                            // (B, nb)
-  at::Tensor target = u.to(mass.scalar_type()).unsqueeze(1) * block_cdf.narrow(1, nb - 1, 1);  // (B, 1)
+  at::Tensor block_cdf = sums.cumsum(-1);                                                        // (B, nb)
+  at::Tensor target = u.to(mass.scalar_type()).unsqueeze(1) * block_cdf.narrow(1, nb - 1, 1);    // (B, 1)
   at::Tensor j = at::minimum((block_cdf <= target).sum(-1), block_cdf.argmax(-1)).unsqueeze(1);  // (B, 1)
-  at::Tensor before = block_cdf.gather(1, j) - sums.gather(1, j);                               // (B, 1)
+  at::Tensor before = block_cdf.gather(1, j) - sums.gather(1, j);                                // (B, 1)
   // Level 2: within block j (the last block's missing tail has no mass). Summed in another order
   // than level 1, the block can end below the target: the guard then takes its last token with mass.
   at::Tensor cols = j * block + at::arange(block, j.options()).unsqueeze(0);  // (B, block)
@@ -86,17 +86,17 @@ at::Tensor counter_uniform(const at::Tensor& seed, const at::Tensor& counter) {
 }
 
 SampleOut sample_rows(const at::Tensor& logits_in, const SamplerRows& rows, const at::Tensor& counter) {
-  at::Tensor logits = logits_in.to(at::kFloat);                          // (B, V)
+  at::Tensor logits = logits_in.to(at::kFloat);  // (B, V)
   const int64_t V = logits.size(-1);
-  at::Tensor greedy = rows.temperature.eq(0);                            // (B,)
+  at::Tensor greedy = rows.temperature.eq(0);  // (B,)
   at::Tensor temp = at::where(greedy, at::ones_like(rows.temperature), rows.temperature).unsqueeze(-1);
-  at::Tensor logp = at::log_softmax(logits / temp, -1);                  // (B, V)
+  at::Tensor logp = at::log_softmax(logits / temp, -1);  // (B, V)
   at::Tensor probs = logp.exp();
   at::Tensor u = counter_uniform(rows.seed, counter);
   at::Tensor tokens = inverse_cdf(probs, u);
   if (rows.any_filter) {
     auto sorted = probs.sort(-1, /*descending=*/true);
-    at::Tensor sp = std::get<0>(sorted), order = std::get<1>(sorted);    // (B, V)
+    at::Tensor sp = std::get<0>(sorted), order = std::get<1>(sorted);  // (B, V)
     at::Tensor rank = at::arange(V, order.options()).unsqueeze(0);
     at::Tensor k = at::where(rows.top_k.gt(0), rows.top_k.clamp_max(V), at::full_like(rows.top_k, V));
     // Keep the k most likely tokens, and a token only while the ones before it hold < top_p of

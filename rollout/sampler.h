@@ -15,7 +15,7 @@ namespace spct {
 struct SamplingParams {
   double temperature = 1.0;  // 0 = greedy
   double top_p = 1.0;
-  int64_t top_k = 0;         // 0 = off
+  int64_t top_k = 0;  // 0 = off
   int64_t max_new_tokens = 64;
   std::vector<int64_t> stop_ids;
   std::vector<std::string> stop;  // stop strings, matched on the decoded text

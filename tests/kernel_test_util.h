@@ -51,7 +51,9 @@ inline float half_value(uint16_t b) {
   return __half2float(h);
 }
 inline uint16_t to_bits(kernels::DType t, float x) { return t == kernels::DType::bf16 ? bf16_bits(x) : half_bits(x); }
-inline float from_bits(kernels::DType t, uint16_t b) { return t == kernels::DType::bf16 ? bf16_value(b) : half_value(b); }
+inline float from_bits(kernels::DType t, uint16_t b) {
+  return t == kernels::DType::bf16 ? bf16_value(b) : half_value(b);
+}
 // x rounded to the element type, as a float.
 inline float rounded(kernels::DType t, float x) { return from_bits(t, to_bits(t, x)); }
 
@@ -87,7 +89,9 @@ class DeviceBuffer {
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
   template <typename T = void>
-  T* get() const { return static_cast<T*>(ptr_); }
+  T* get() const {
+    return static_cast<T*>(ptr_);
+  }
   template <typename T>
   std::vector<T> download() const {
     std::vector<T> host(bytes_ / sizeof(T));

@@ -150,8 +150,7 @@ TEST(Checkpoint, KeepLastPrunesOlderFilesAndLeavesNoTemporaries) {
   { std::ofstream(dir + "/step_1.h5.tmp") << "stale"; }
   for (int64_t step : {1, 2, 10, 3, 20}) save_checkpoint(dir, make_state(*model, step), 2);
   EXPECT_EQ(list_checkpoints(dir), (std::vector<std::string>{checkpoint_path(dir, 10), checkpoint_path(dir, 20)}));
-  for (const auto& e : fs::directory_iterator(dir))
-    EXPECT_EQ(e.path().extension(), ".h5") << e.path();
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().extension(), ".h5") << e.path();
 }
 
 TEST(Checkpoint, InterruptedWriteFallsBackToThePreviousGoodOne) {

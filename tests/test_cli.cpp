@@ -15,8 +15,8 @@ Result run(const std::string& args) { return spct::test::run_spct(args); }
 TEST(Cli, HelpListsEveryCommand) {
   Result r = run("--help");
   EXPECT_EQ(r.code, 0);
-  for (const char* c : {"run", "sft", "rft", "grpo", "metarm", "eval", "judge", "reward", "data", "tokenize",
-                        "export", "inspect", "generate"})
+  for (const char* c : {"run", "sft", "rft", "grpo", "metarm", "eval", "judge", "reward", "data", "tokenize", "export",
+                        "inspect", "generate"})
     EXPECT_NE(r.out.find(std::string("  ") + c + " "), std::string::npos) << c << "\n" << r.out;
 }
 
@@ -118,8 +118,7 @@ TEST(CliConfig, WrongTypeInOverrideIsAnError) {
 
 TEST(CliConfig, ConfigDrivesGenerationAndFlagsOverrideIt) {
   spct::test::TempDir tmp;
-  const std::string cfg =
-      write_config(tmp, "model:\n  path: tiny\nrollout:\n  temperature: 0\n  max_new_tokens: 3\n");
+  const std::string cfg = write_config(tmp, "model:\n  path: tiny\nrollout:\n  temperature: 0\n  max_new_tokens: 3\n");
   Result r = run("generate --config " + cfg + " --prompt hi");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("tokens=3"), std::string::npos) << r.out;

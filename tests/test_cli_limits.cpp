@@ -32,8 +32,10 @@ TEST(CliLimits, GenerateSampleCountIsCheckedAgainstMemory) {
   expect_refused("generate --model tiny --prompt-ids 1,2 --n 100000000 --max-new-tokens 1000",
                  "spct generate: --n 100000000 asks for 100000000 samples of up to 1000 tokens");
   TempDir tmp;
-  write(tmp.path() / "req.jsonl", "{\"prompt_ids\": [1, 2]}\n{\"prompt_ids\": [3], \"n\": 100000000, \"max_new_tokens\": 1000}\n");
-  expect_refused("generate --model tiny --input " + tmp.file("req.jsonl"), tmp.file("req.jsonl") + ":2: field 'n' asks for 100000001 samples");
+  write(tmp.path() / "req.jsonl",
+        "{\"prompt_ids\": [1, 2]}\n{\"prompt_ids\": [3], \"n\": 100000000, \"max_new_tokens\": 1000}\n");
+  expect_refused("generate --model tiny --input " + tmp.file("req.jsonl"),
+                 tmp.file("req.jsonl") + ":2: field 'n' asks for 100000001 samples");
 }
 
 TEST(CliLimits, ConfigSizesAreCheckedAgainstTheWeightsAndMemory) {
@@ -44,7 +46,8 @@ TEST(CliLimits, ConfigSizesAreCheckedAgainstTheWeightsAndMemory) {
   config["num_hidden_layers"] = 1000000000;
   write(dir / "config.json", config.dump());
   expect_refused("generate --model " + dir.string() + " --prompt-ids 1,2",
-                 (dir / "config.json").string() + ": field 'num_hidden_layers' is 1000000000 but the weight files hold 3 layer(s)");
+                 (dir / "config.json").string() +
+                     ": field 'num_hidden_layers' is 1000000000 but the weight files hold 3 layer(s)");
   // Without weights (model.from_scratch) the same config is checked against the memory available.
   LoadOptions scratch;
   scratch.from_scratch = true;

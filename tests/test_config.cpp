@@ -200,8 +200,7 @@ logging: {level: debug, all_ranks: true, metrics_file: m.jsonl, progress: false}
   EXPECT_EQ(c.eval.k, (std::vector<int>{1, 32}));
   EXPECT_EQ(c.eval.k_meta, 8);
   EXPECT_EQ(c.eval.temperature, 0.3);
-  EXPECT_EQ(c.eval.principle_modes,
-            (std::vector<PrincipleMode>{PrincipleMode::generate, PrincipleMode::none}));
+  EXPECT_EQ(c.eval.principle_modes, (std::vector<PrincipleMode>{PrincipleMode::generate, PrincipleMode::none}));
   EXPECT_EQ(c.eval.seed, 9);
   EXPECT_EQ(c.checkpoint.dir, "/ckpt");
   EXPECT_EQ(c.checkpoint.every_steps, 50);
@@ -214,11 +213,9 @@ logging: {level: debug, all_ranks: true, metrics_file: m.jsonl, progress: false}
 }
 
 TEST_F(ConfigTest, UnknownKeyNamesKeyFileAndLine) {
-  const std::string text =
-      "model:\n  path: tiny\n\ngrpo:\n  group_size: 4\n  # a comment\n  betta: 0.1\n";
+  const std::string text = "model:\n  path: tiny\n\ngrpo:\n  group_size: 4\n  # a comment\n  betta: 0.1\n";
   const std::string path = dir_ + "/x.yaml";
-  EXPECT_EQ(load_error("x.yaml", text),
-            path + ":7: unknown key 'grpo.betta' (did you mean 'grpo.beta'?)");
+  EXPECT_EQ(load_error("x.yaml", text), path + ":7: unknown key 'grpo.betta' (did you mean 'grpo.beta'?)");
   EXPECT_EQ(load_error("two.yaml", "model: {path: tiny}\nzeta: 1\nalpha: 2\n"),
             dir_ + "/two.yaml:2: unknown key 'zeta'");  // the first in the file, not in name order
   EXPECT_EQ(load_error("top.yaml", "model: {path: tiny}\nlearning_rate: 1\n"),
@@ -257,18 +254,15 @@ TEST_F(ConfigTest, BadEnumValueListsChoices) {
 TEST_F(ConfigTest, MissingRequiredKeyNamesKeyAndFile) {
   const std::string p = dir_ + "/r.yaml";
   EXPECT_EQ(load_error("r.yaml", "seed: 3\n"), p + ": missing required key 'model.path'");
-  EXPECT_EQ(load_error("r.yaml", "model: {dtype: bfloat16}\n"),
-            p + ": missing required key 'model.path'");
+  EXPECT_EQ(load_error("r.yaml", "model: {dtype: bfloat16}\n"), p + ": missing required key 'model.path'");
   // An override can supply it.
   EXPECT_EQ(RunConfig::from_yaml_string("", "(none)", {"model.path=tiny"}).model.path, "tiny");
 }
 
 TEST_F(ConfigTest, SetOverridesScalarsAndLists) {
-  const std::string path =
-      write("o.yaml", "model: {path: tiny}\ngrpo: {beta: 0.08}\neval: {k: [1, 2]}\n");
-  const RunConfig c = RunConfig::from_file(
-      path, {"grpo.beta=0.02", "eval.k=[1,2,4]", "model.dtype=bfloat16", "seed=5", "grpo.beta=0.03",
-             "rft.trajectories=", "logging={level: warn}"});
+  const std::string path = write("o.yaml", "model: {path: tiny}\ngrpo: {beta: 0.08}\neval: {k: [1, 2]}\n");
+  const RunConfig c = RunConfig::from_file(path, {"grpo.beta=0.02", "eval.k=[1,2,4]", "model.dtype=bfloat16", "seed=5",
+                                                  "grpo.beta=0.03", "rft.trajectories=", "logging={level: warn}"});
   EXPECT_EQ(c.grpo.beta, 0.03);  // applied in order, the last wins
   EXPECT_EQ(c.eval.k, (std::vector<int>{1, 2, 4}));
   EXPECT_EQ(c.model.dtype, Dtype::bfloat16);
@@ -285,17 +279,15 @@ TEST_F(ConfigTest, SetErrorsNameTheOverride) {
             "--set grpoo.beta: unknown key 'grpoo' (did you mean 'grpo'?)");
   EXPECT_EQ(load_error("s.yaml", kMinimal, {"grpo.group_size=x"}),
             "--set grpo.group_size: 'grpo.group_size' expects an integer, got 'x'");
-  EXPECT_EQ(load_error("s.yaml", kMinimal, {"grpo.beta"}),
-            "--set grpo.beta: expected section.key=value");
+  EXPECT_EQ(load_error("s.yaml", kMinimal, {"grpo.beta"}), "--set grpo.beta: expected section.key=value");
   EXPECT_EQ(load_error("s.yaml", kMinimal, {"grpo.clip_eps=2"}),
             "--set grpo.clip_eps: grpo.clip_eps must be in (0, 1), got 2");
 }
 
 TEST_F(ConfigTest, CrossFieldInvariants) {
   const std::string p = dir_ + "/v.yaml";
-  EXPECT_EQ(
-      load_error("v.yaml", "model: {path: tiny}\nrft:\n  batch_size: 10\n  micro_batch_size: 4\n"),
-      p + ":4: rft.micro_batch_size (4) must divide rft.batch_size (10)");
+  EXPECT_EQ(load_error("v.yaml", "model: {path: tiny}\nrft:\n  batch_size: 10\n  micro_batch_size: 4\n"),
+            p + ":4: rft.micro_batch_size (4) must divide rft.batch_size (10)");
   EXPECT_EQ(load_error("v.yaml", "model: {path: tiny}\nrollout:\n  top_p: 0\n"),
             p + ":3: rollout.top_p must be in (0, 1], got 0");
   EXPECT_EQ(load_error("v.yaml", "model: {path: tiny}\ngrpo: {beta: -0.1}\n"),
@@ -313,17 +305,15 @@ TEST_F(ConfigTest, CrossFieldInvariants) {
   // An invariant between two keys is located where either was set.
   EXPECT_EQ(load_error("v.yaml", "model: {path: tiny}\n", {"grpo.batch_size=6"}),
             "--set grpo.batch_size: grpo.micro_batch_size (4) must divide grpo.batch_size (6)");
-  EXPECT_EQ(
-      load_error("v.yaml", "model: {path: tiny}\n", {"grpo.group_size=3"}),
-      "--set grpo.group_size: grpo.batch_size (64) must be a multiple of grpo.group_size (3)");
+  EXPECT_EQ(load_error("v.yaml", "model: {path: tiny}\n", {"grpo.group_size=3"}),
+            "--set grpo.group_size: grpo.batch_size (64) must be a multiple of grpo.group_size (3)");
   EXPECT_EQ(load_error("v.yaml", "model: {path: tiny}\n", {"grpo.micro_batch_size=0"}),
             "--set grpo.micro_batch_size: grpo.micro_batch_size must be >= 1, got 0");
 }
 
 TEST_F(ConfigTest, YamlSyntaxAndDuplicateKeys) {
   const std::string p = dir_ + "/y.yaml";
-  EXPECT_EQ(load_error("y.yaml", "model: {path: tiny}\nmodel: {path: other}\n"),
-            p + ":2: duplicate key 'model'");
+  EXPECT_EQ(load_error("y.yaml", "model: {path: tiny}\nmodel: {path: other}\n"), p + ":2: duplicate key 'model'");
   const std::string syntax = load_error("y.yaml", "model:\n  path: [tiny\n");
   EXPECT_EQ(syntax.rfind(p + ":", 0), 0u) << syntax;
   EXPECT_NE(syntax.find("invalid YAML"), std::string::npos) << syntax;
@@ -359,10 +349,10 @@ TEST_F(ConfigTest, RoundTripThroughYaml) {
   const RunConfig a = RunConfig::from_yaml_string(
       kMinimal, "a.yaml",
       {"model.path=\"dir with: colon # and hash\"", "model.tokenizer=\"null\"", "run_dir=runs/x y",
-       "checkpoint.resume=\"123\"", "grpo.lr=0.1", "grpo.beta=3.3333333333333335e-05",
-       "rft.lr=1e-7", "rollout.temperature=0.30000000000000004", "eval.k=[3, 1]",
-       "eval.principle_modes=[none, given]", "stages=[eval]", "logging.level=error",
-       "grpo.clip_eps_high=0.28", "data.general_sft=c.jsonl", "data.general_ratio=0.85"});
+       "checkpoint.resume=\"123\"", "grpo.lr=0.1", "grpo.beta=3.3333333333333335e-05", "rft.lr=1e-7",
+       "rollout.temperature=0.30000000000000004", "eval.k=[3, 1]", "eval.principle_modes=[none, given]",
+       "stages=[eval]", "logging.level=error", "grpo.clip_eps_high=0.28", "data.general_sft=c.jsonl",
+       "data.general_ratio=0.85"});
   EXPECT_EQ(a.model.path, "dir with: colon # and hash");
   EXPECT_EQ(a.model.tokenizer, "null");
   EXPECT_EQ(a.checkpoint.dir, "runs/x y/checkpoints");
@@ -380,8 +370,7 @@ TEST_F(ConfigTest, RoundTripThroughYaml) {
   EXPECT_EQ(b.rft.lr, 1e-7);
   EXPECT_EQ(b.rollout.temperature, 0.1 + 0.2);
   EXPECT_EQ(b.eval.k, (std::vector<int>{3, 1}));
-  EXPECT_EQ(b.eval.principle_modes,
-            (std::vector<PrincipleMode>{PrincipleMode::none, PrincipleMode::given}));
+  EXPECT_EQ(b.eval.principle_modes, (std::vector<PrincipleMode>{PrincipleMode::none, PrincipleMode::given}));
   EXPECT_EQ(b.stages, std::vector<Stage>{Stage::eval});
   EXPECT_EQ(b.logging.level, log::Level::error);
   EXPECT_EQ(b.grpo.clip_eps_high, 0.28);
@@ -396,8 +385,7 @@ TEST_F(ConfigTest, RoundTripThroughYaml) {
 }
 
 TEST_F(ConfigTest, DefaultYamlFileMatchesBuiltInDefaults) {
-  const RunConfig file =
-      RunConfig::from_file(std::string(SPCT_SOURCE_DIR) + "/configs/default.yaml");
+  const RunConfig file = RunConfig::from_file(std::string(SPCT_SOURCE_DIR) + "/configs/default.yaml");
   const RunConfig builtin = RunConfig::from_yaml_string(kMinimal, "min.yaml");
   EXPECT_EQ(to_yaml(file), to_yaml(builtin));
 }

@@ -72,7 +72,10 @@ bool independently_correct(const std::string& query, const std::string& response
     const std::vector<long> got = ints(response);
     return !got.empty() && got.back() == want;
   }
-  if (std::regex_search(query, m, std::regex("^(?:(Reverse|Uppercase|Lowercase): (.*)|Write '(.*)' (backwards|in capitals|in lowercase)\\.)$"))) {
+  if (std::regex_search(
+          query, m,
+          std::regex(
+              "^(?:(Reverse|Uppercase|Lowercase): (.*)|Write '(.*)' (backwards|in capitals|in lowercase)\\.)$"))) {
     const bool terse = m[1].matched;
     const std::string text = terse ? m[2].str() : m[3].str();
     const std::string op = terse ? m[1].str() : m[4].str();
@@ -94,7 +97,8 @@ bool independently_correct(const std::string& query, const std::string& response
     if (query.find("all lowercase") != std::string::npos)
       ok = ok && std::none_of(response.begin(), response.end(), [](char c) { return isupper(c); });
     if (query.find("ending with a period") != std::string::npos) ok = ok && !response.empty() && response.back() == '.';
-    if (query.find("no punctuation") != std::string::npos) ok = ok && response.find_first_of(".,!?;:") == std::string::npos;
+    if (query.find("no punctuation") != std::string::npos)
+      ok = ok && response.find_first_of(".,!?;:") == std::string::npos;
     return ok;
   }
   ADD_FAILURE() << "the test's checker cannot read the query: " << query;
@@ -271,7 +275,7 @@ TEST(DataSynth, SurfaceFaultsAreNonAnswersTheCheckerRejects) {
     EXPECT_EQ(std::set<std::string>(rs.begin(), rs.end()).size(), rs.size()) << j.dump();  // distinct
     for (size_t i = 0; i < rs.size(); ++i) {
       const Check check = check_response(j.at("task"), rs[i]);
-      const bool truth = j.contains("label") ? j.at("label") == 1
+      const bool truth = j.contains("label")  ? j.at("label") == 1
                          : j.contains("best") ? static_cast<int>(i) == j.at("best").get<int>()
                                               : i == 0;
       EXPECT_EQ(check.ok, truth) << j.dump();
@@ -298,7 +302,8 @@ TEST(DataSynth, CheckerFindingsNameTheFault) {
   EXPECT_EQ(check_response(sort, "3 9 12").finding, "misses 40.");
   EXPECT_EQ(check_response(sort, "3, 12, 9, 40").finding, "puts 12 before 9.");
   EXPECT_TRUE(check_response(sort, "[3, 9, 12, 40]").ok);
-  const Json rule = {{"domain", "constraints"}, {"topic", "the sea"}, {"words", 3}, {"case", "upper"}, {"ending", "period"}};
+  const Json rule = {
+      {"domain", "constraints"}, {"topic", "the sea"}, {"words", 3}, {"case", "upper"}, {"ending", "period"}};
   EXPECT_TRUE(check_response(rule, "BLUE DEEP COLD.").ok);
   EXPECT_EQ(check_response(rule, "Blue deep cold").finding, "is not all caps; has no final period.");
   EXPECT_THROW(check_response(Json{{"domain", "poetry"}}, "x"), Error);
@@ -426,7 +431,7 @@ TEST_F(DataTeacher, CorrectTrajectoriesCiteTheTrueFinding) {
 }
 
 TEST_F(DataTeacher, ModesGivenAndNoneWriteNoPrinciplesSection) {
-  for (const auto mode : {rewards::PrincipleMode::none, rewards::PrincipleMode::given}) {
+  for (const auto mode : {PrincipleMode::none, PrincipleMode::given}) {
     TeacherConfig c;
     c.seed = 1;
     c.prompt.mode = mode;
@@ -441,7 +446,7 @@ TEST_F(DataTeacher, ModesGivenAndNoneWriteNoPrinciplesSection) {
       EXPECT_EQ(text.rfind("Critique:\n", 0), 0u) << text;
       const std::string prompt = j.at("prompt").get<std::string>();
       const bool has_given = prompt.find(t.items[k / 3].principles) != std::string::npos;
-      EXPECT_EQ(has_given, mode == rewards::PrincipleMode::given);
+      EXPECT_EQ(has_given, mode == PrincipleMode::given);
     }
   }
 }
@@ -450,7 +455,7 @@ TEST_F(DataTeacher, ModesDifferOnlyInPrinciples) {
   TeacherConfig c;
   c.seed = 3;
   const Taught generated = teach(train(), c, dir_, "g.jsonl");
-  c.prompt.mode = rewards::PrincipleMode::none;
+  c.prompt.mode = PrincipleMode::none;
   const Taught none = teach(train(), c, dir_, "n.jsonl");
   ASSERT_EQ(generated.lines.size(), none.lines.size());
   for (size_t k = 0; k < none.lines.size(); ++k) {
@@ -502,8 +507,14 @@ TEST_F(DataTeacher, BriefStyleGivesNamesWeightsAndVerdictsMatchingTheScores) {
     int verdicts = 0;
     bool in_principles = false;
     for (std::string line; std::getline(lines, line);) {
-      if (line == "Principles:") { in_principles = true; continue; }
-      if (line == "Critique:") { in_principles = false; continue; }
+      if (line == "Principles:") {
+        in_principles = true;
+        continue;
+      }
+      if (line == "Critique:") {
+        in_principles = false;
+        continue;
+      }
       if (in_principles) {
         EXPECT_TRUE(std::regex_match(line, principle)) << line;
         continue;
@@ -512,8 +523,10 @@ TEST_F(DataTeacher, BriefStyleGivesNamesWeightsAndVerdictsMatchingTheScores) {
       if (!std::regex_match(line, m, verdict)) continue;
       const int p = m[1].matched ? std::stoi(m[1]) - 1 : 0;
       const int score = parse.scores[static_cast<size_t>(p)];
-      const std::string want = n == 1 ? (score == 1 ? "right" : "wrong")
-                               : score >= 8 ? "right" : score >= 4 ? "close" : "wrong";
+      const std::string want = n == 1       ? (score == 1 ? "right" : "wrong")
+                               : score >= 8 ? "right"
+                               : score >= 4 ? "close"
+                                            : "wrong";
       EXPECT_EQ(m[2].str(), want) << text;
       ++verdicts;
     }
@@ -552,7 +565,10 @@ TEST_F(DataTeacher, QuoteStyleQuotesEachResponseBeforeItsVerdict) {
       EXPECT_EQ(p, verdicts) << text;  // in displayed order
       EXPECT_EQ(m[2].str(), item.responses[static_cast<size_t>(order[static_cast<size_t>(p)])]) << text;
       const int score = parse.scores[static_cast<size_t>(p)];
-      EXPECT_EQ(m[3].str(), n == 1 ? (score == 1 ? "right" : "wrong") : score >= 8 ? "right" : score >= 4 ? "close" : "wrong");
+      EXPECT_EQ(m[3].str(), n == 1       ? (score == 1 ? "right" : "wrong")
+                            : score >= 8 ? "right"
+                            : score >= 4 ? "close"
+                                         : "wrong");
       ++verdicts;
     }
     EXPECT_EQ(verdicts, n) << text;
@@ -564,7 +580,8 @@ TEST_F(DataTeacher, QuoteStyleQuotesEachResponseBeforeItsVerdict) {
 TEST_F(DataTeacher, ItemsWithoutATaskAreAnErrorNamingTheLine) {
   const std::string path = dir_.file("plain.jsonl");
   write_file_atomic(path, [](std::ostream& o) {
-    o << R"({"prompt": "What is 1 + 1?", "chosen": "2", "rejected": "3"})" << "\n";
+    o << R"({"prompt": "What is 1 + 1?", "chosen": "2", "rejected": "3"})"
+      << "\n";
   });
   try {
     write_teacher(path, dir_.file("t.jsonl"), TeacherConfig{});
@@ -578,7 +595,8 @@ TEST_F(DataTeacher, WrongLabelsAreAnError) {
   const std::string path = dir_.file("bad.jsonl");
   write_file_atomic(path, [](std::ostream& o) {
     o << R"({"prompt": "What is 1 + 1?", "chosen": "3", "rejected": "2",)"
-      << R"( "task": {"domain": "arithmetic", "op": "+", "a": 1, "b": 1}})" << "\n";
+      << R"( "task": {"domain": "arithmetic", "op": "+", "a": 1, "b": 1}})"
+      << "\n";
   });
   EXPECT_THROW(write_teacher(path, dir_.file("t.jsonl"), TeacherConfig{}), Error);
 }

@@ -74,7 +74,9 @@ StepResult one_step(const Transformer& m, bool kernels) {
   return {h, cache};
 }
 
-double max_diff(const at::Tensor& a, const at::Tensor& b) { return (a.to(at::kFloat) - b.to(at::kFloat)).abs().max().item<double>(); }
+double max_diff(const at::Tensor& a, const at::Tensor& b) {
+  return (a.to(at::kFloat) - b.to(at::kFloat)).abs().max().item<double>();
+}
 
 // The kernels' bf16 step is no further from a float32 step than LibTorch's bf16 step is (the
 // issue's bar: logprob gap no worse than today), and writes the same K/V columns: within one
@@ -87,7 +89,8 @@ void check_against_generic(const ModelConfig& c) {
   const StepResult fused = one_step(bf16, true), generic = one_step(bf16, false), exact = one_step(f32, false);
   const double err_fused = max_diff(fused.hidden, exact.hidden), err_generic = max_diff(generic.hidden, exact.hidden);
   const double scale = exact.hidden.abs().max().item<double>();
-  std::printf("[decode kernels] max |h - h_f32|: kernels %.4g, generic %.4g (max |h| %.3g)\n", err_fused, err_generic, scale);
+  std::printf("[decode kernels] max |h - h_f32|: kernels %.4g, generic %.4g (max |h| %.3g)\n", err_fused, err_generic,
+              scale);
   EXPECT_LE(err_fused, 1.5 * err_generic + 2e-3 * scale);
   EXPECT_LE(err_fused, 0.03 * scale);
   for (int64_t l = 0; l < c.num_layers; ++l) {
@@ -138,7 +141,8 @@ TEST_F(DecodeKernels, CudaGraphsGiveTheEagerTokens) {
   const auto replayed = graphed.run(requests);
   EXPECT_GT(graphed.stats().graphs, 0);
   for (size_t i = 0; i < requests.size(); ++i)
-    for (int j = 0; j < 2; ++j) EXPECT_EQ(replayed[i][j].tokens, eager[i][j].tokens) << "request " << i << " sample " << j;
+    for (int j = 0; j < 2; ++j)
+      EXPECT_EQ(replayed[i][j].tokens, eager[i][j].tokens) << "request " << i << " sample " << j;
 }
 
 TEST(DecodeKernelsFit, NotForFloat32OrCpuOrOtherHeadSizes) {

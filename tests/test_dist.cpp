@@ -49,16 +49,17 @@ struct Spec {
 };
 
 const std::vector<Spec> kMixed = {
-    {{3, 5}, at::kFloat}, {{7}, at::kDouble},    {{4, 4}, at::kBFloat16}, {{2, 3}, at::kLong},
-    {{100}, at::kFloat},  {{2, 2, 2}, at::kBFloat16}, {{0, 3}, at::kFloat},  {{1}, at::kFloat},
+    {{3, 5}, at::kFloat}, {{7}, at::kDouble},         {{4, 4}, at::kBFloat16}, {{2, 3}, at::kLong},
+    {{100}, at::kFloat},  {{2, 2, 2}, at::kBFloat16}, {{0, 3}, at::kFloat},    {{1}, at::kFloat},
 };
 
 void expect_same(const at::Tensor& got, const at::Tensor& want, const std::string& what) {
   ASSERT_EQ(got.scalar_type(), want.scalar_type()) << what;
   ASSERT_EQ(got.sizes(), want.sizes()) << what;
   EXPECT_EQ(got.device(), g_dist->device()) << what;
-  EXPECT_TRUE(at::allclose(got.cpu().to(at::kDouble), want.cpu().to(at::kDouble), 1e-6, 1e-6))
-      << what << ": got\n" << got << "\nwant\n" << want;
+  EXPECT_TRUE(at::allclose(got.cpu().to(at::kDouble), want.cpu().to(at::kDouble), 1e-6, 1e-6)) << what << ": got\n"
+                                                                                               << got << "\nwant\n"
+                                                                                               << want;
 }
 
 class AllReduceBuckets : public ::testing::TestWithParam<int64_t> {};
@@ -130,7 +131,8 @@ TEST(Dist, StartAllReduceSumInFlight) {
   for (size_t k = requests.size(); k-- > 0;) requests[k]->finish();
   for (size_t i = 0; i < specs.size(); ++i) {
     at::Tensor want = at::zeros(specs[i].shape, at::kDouble);
-    for (int r = 0; r < d.world_size(); ++r) want += rank_values(r, specs[i].shape, specs[i].dtype, 40 + i).to(at::kDouble);
+    for (int r = 0; r < d.world_size(); ++r)
+      want += rank_values(r, specs[i].shape, specs[i].dtype, 40 + i).to(at::kDouble);
     expect_same(flats[i], want.to(specs[i].dtype), "request " + std::to_string(i));
   }
   at::Tensor want = at::zeros({3}, at::kDouble);
@@ -219,14 +221,20 @@ TEST(Dist, BarrierOrdersWrites) {
 NamedTensors shapes(const std::vector<std::pair<std::vector<int64_t>, at::ScalarType>>& specs) {
   NamedTensors out;
   for (size_t i = 0; i < specs.size(); ++i)
-    out.emplace_back(std::string(1, static_cast<char>('a' + i)), at::empty(specs[i].first, at::TensorOptions(specs[i].second)));
+    out.emplace_back(std::string(1, static_cast<char>('a' + i)),
+                     at::empty(specs[i].first, at::TensorOptions(specs[i].second)));
   return out;
 }
 
 TEST(GradBuckets, ReverseOrderPerDtypeWithinBucketBytes) {
   // a f32 16 B, b f32 24 B, c bf16 10 B, d f32 empty, e f32 40 B, f bf16 6 B, g f32 4 B
-  const NamedTensors params = shapes({{{4}, at::kFloat}, {{2, 3}, at::kFloat}, {{5}, at::kBFloat16}, {{0, 2}, at::kFloat},
-                                      {{10}, at::kFloat}, {{3}, at::kBFloat16}, {{1}, at::kFloat}});
+  const NamedTensors params = shapes({{{4}, at::kFloat},
+                                      {{2, 3}, at::kFloat},
+                                      {{5}, at::kBFloat16},
+                                      {{0, 2}, at::kFloat},
+                                      {{10}, at::kFloat},
+                                      {{3}, at::kBFloat16},
+                                      {{1}, at::kFloat}});
   // 32 B: g closes when e (too big to join) comes; e is alone; b closes when a comes; the open
   // bf16 bucket (opened at f) closes before the f32 one opened at a.
   const std::vector<GradBucket> b = assign_grad_buckets(params, 32);
@@ -339,8 +347,8 @@ TEST_P(GradReducerSums, EqualAllReduceSum) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Dist, GradReducerSums,
-                         ::testing::Values(OverlapCase{true, false}, OverlapCase{true, true},
-                                           OverlapCase{false, false}, OverlapCase{false, true}),
+                         ::testing::Values(OverlapCase{true, false}, OverlapCase{true, true}, OverlapCase{false, false},
+                                           OverlapCase{false, true}),
                          case_name);
 
 // On two ranks, the reduced gradients equal those of one process that runs every rank's
@@ -620,8 +628,7 @@ TEST(Zero2Trainer, ResumeOntoAnotherStage) {
     ASSERT_TRUE(trainer.resume());
     EXPECT_EQ(trainer.step(), 2);
     train_steps(trainer, *m, r, 2, 4);
-    expect_params(params_of(*m), want, 0,
-                  "zero_stage " + std::to_string(from) + " then " + std::to_string(to));
+    expect_params(params_of(*m), want, 0, "zero_stage " + std::to_string(from) + " then " + std::to_string(to));
   }
 }
 

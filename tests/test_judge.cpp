@@ -93,13 +93,12 @@ TEST(JudgeItem, MetaRmKeepsTheTopKMetaBeforeVoting) {
 TEST(Evaluate, AccuracyPerMethodAndKByHand) {
   std::vector<RmItem> items = {item3(0, "x"), item3(1, "x"), item3(2, "y")};
   // Greedy: right, wrong, right. Sampled: 2 samples each.
-  std::vector<std::vector<Trajectory>> greedy = {{traj({0, 1, 2}, {9, 1, 1})},
-                                                 {traj({0, 1, 2}, {9, 1, 1})},
-                                                 {traj({2, 1, 0}, {9, 1, 1})}};
+  std::vector<std::vector<Trajectory>> greedy = {
+      {traj({0, 1, 2}, {9, 1, 1})}, {traj({0, 1, 2}, {9, 1, 1})}, {traj({2, 1, 0}, {9, 1, 1})}};
   std::vector<std::vector<Trajectory>> sampled = {
-      {traj({0, 1, 2}, {1, 9, 1}), traj({0, 1, 2}, {9, 1, 1})},   // k1 wrong; k2 tie 10/10 -> seeded
-      {traj({0, 1, 2}, {1, 9, 1}), traj({0, 1, 2}, {1, 9, 1})},   // right, right
-      {traj({0, 1, 2}, {}), traj({0, 1, 2}, {})}};                // all malformed: undecided, wrong
+      {traj({0, 1, 2}, {1, 9, 1}), traj({0, 1, 2}, {9, 1, 1})},  // k1 wrong; k2 tie 10/10 -> seeded
+      {traj({0, 1, 2}, {1, 9, 1}), traj({0, 1, 2}, {1, 9, 1})},  // right, right
+      {traj({0, 1, 2}, {}), traj({0, 1, 2}, {})}};               // all malformed: undecided, wrong
   EvalSpec spec{{1}, 0, false, 3};
   const auto r = evaluate(items, greedy, sampled, spec);
   ASSERT_EQ(r.size(), 2u);
@@ -200,8 +199,8 @@ using test::run_spct;
 TEST(EvalCli, RunsEndToEndOnTheCommittedBenchmarkWithTheTinyModel) {
   test::TempDir tmp;
   const std::string bench = test::source_path("tests/fixtures/eval/mini_bench.jsonl");
-  auto [code, out] = run_spct("eval --model tiny --metarm tiny --data " + bench +
-                              " --k 1,2 --max-new-tokens 8 --out " + tmp.file("r"));
+  auto [code, out] = run_spct("eval --model tiny --metarm tiny --data " + bench + " --k 1,2 --max-new-tokens 8 --out " +
+                              tmp.file("r"));
   ASSERT_EQ(code, 0) << out;
   const auto j = nlohmann::json::parse(read_text_file(tmp.file("r/results.json")));
   ASSERT_EQ(j["methods"].size(), 5u);  // greedy, voting@1, metarm@1, voting@2, metarm@2
@@ -218,8 +217,8 @@ TEST(EvalCli, RunsEndToEndOnTheCommittedBenchmarkWithTheTinyModel) {
 TEST(JudgeCli, KeepsInputFieldsAndAddsResults) {
   test::TempDir tmp;
   const std::string bench = test::source_path("tests/fixtures/eval/mini_bench.jsonl");
-  auto [code, out] = run_spct("judge --model tiny --input " + bench + " --k 2 --max-new-tokens 6 --trajectories --output " +
-                              tmp.file("o.jsonl"));
+  auto [code, out] = run_spct("judge --model tiny --input " + bench +
+                              " --k 2 --max-new-tokens 6 --trajectories --output " + tmp.file("o.jsonl"));
   ASSERT_EQ(code, 0) << out;
   std::ifstream in(tmp.file("o.jsonl"));
   std::string line;
@@ -232,7 +231,8 @@ TEST(JudgeCli, KeepsInputFieldsAndAddsResults) {
     ++n;
   }
   EXPECT_EQ(n, 6);
-  auto [bad, msg] = run_spct("judge --model tiny --input " + test::source_path("tests/fixtures/rewards/rm_bad_best.jsonl"));
+  auto [bad, msg] =
+      run_spct("judge --model tiny --input " + test::source_path("tests/fixtures/rewards/rm_bad_best.jsonl"));
   EXPECT_EQ(bad, 1);
   EXPECT_NE(msg.find("rm_bad_best.jsonl:"), std::string::npos) << msg;
 }

@@ -69,8 +69,8 @@ void check(const AttnCase& c, uint32_t seed) {
   a.batch = c.B, a.heads = c.H, a.kv_heads = c.Hkv, a.head_dim = c.D;
   a.q = dq.get(), a.q_stride_b = c.H * c.D, a.q_stride_h = c.D;
   a.k = dk.get(), a.v = dv.get();
-  a.kv_stride_b = static_cast<int64_t>(c.Hkv) * c.capacity * c.D, a.kv_stride_h = static_cast<int64_t>(c.capacity) * c.D,
-  a.kv_stride_s = c.D;
+  a.kv_stride_b = static_cast<int64_t>(c.Hkv) * c.capacity * c.D,
+  a.kv_stride_h = static_cast<int64_t>(c.capacity) * c.D, a.kv_stride_s = c.D;
   a.row_length = dpos.get<int64_t>(), a.span = c.span, a.scale = scale, a.softcap = c.softcap, a.window = c.window;
   a.out = dout.get(), a.out_stride_b = c.H * c.D, a.out_stride_h = c.D;
   a.splits = c.splits > 0 ? c.splits : kernels::decode_attention_splits(c.B, c.Hkv, c.span, 132);
@@ -112,9 +112,9 @@ TEST_F(DecodeAttention, Qwen15bShapeHeadDim128) {
 }
 
 TEST_F(DecodeAttention, GroupSizesOneTwoFourEight) {
-  check({3, 4, 4, 64, 256, 256, {5, 100, 255}}, 21);                // G = 1 (multi-head)
-  check({3, 8, 4, 128, 256, 192, {0, 77, 191}, 0.0f, 0, 2}, 22);    // G = 2
-  check({2, 16, 4, 64, 300, 300, {299, 150}, 0.0f, 0, 4}, 23);      // G = 4, span not a multiple of 64
+  check({3, 4, 4, 64, 256, 256, {5, 100, 255}}, 21);                   // G = 1 (multi-head)
+  check({3, 8, 4, 128, 256, 192, {0, 77, 191}, 0.0f, 0, 2}, 22);       // G = 2
+  check({2, 16, 4, 64, 300, 300, {299, 150}, 0.0f, 0, 4}, 23);         // G = 4, span not a multiple of 64
   check({4, 16, 2, 128, 128, 128, {3, 64, 65, 127}, 0.0f, 0, 3}, 24);  // G = 8
 }
 

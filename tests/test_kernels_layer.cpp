@@ -34,7 +34,8 @@ void expect_close(const std::vector<float>& want, DType t, const std::vector<uin
 void check_rms_norm(DType t, int rows, int dim, bool residual, bool gemma, uint32_t seed) {
   std::mt19937 rng(seed);
   const size_t n = static_cast<size_t>(rows) * dim;
-  const HostValues x = random_values(t, n, rng, 2.0f), r = random_values(t, n, rng), w = random_values(t, dim, rng, 0.5f);
+  const HostValues x = random_values(t, n, rng, 2.0f), r = random_values(t, n, rng),
+                   w = random_values(t, dim, rng, 0.5f);
   const float eps = 1e-6f;
   std::vector<float> want(n), want_sum(n);
   for (int i = 0; i < rows; ++i) {
@@ -142,9 +143,10 @@ void check_glu(kernels::GluAct act, int rows, int dim, uint32_t seed) {
   std::vector<float> want(n);
   for (size_t k = 0; k < n; ++k) {
     const float x = g.f[k];
-    const float a = act == kernels::GluAct::silu
-                        ? x / (1.0f + std::exp(-x))
-                        : 0.5f * x * (1.0f + std::tanh(static_cast<float>(std::sqrt(2.0 / M_PI)) * (x + 0.044715f * x * x * x)));
+    const float a =
+        act == kernels::GluAct::silu
+            ? x / (1.0f + std::exp(-x))
+            : 0.5f * x * (1.0f + std::tanh(static_cast<float>(std::sqrt(2.0 / M_PI)) * (x + 0.044715f * x * x * x)));
     want[k] = rounded(DType::bf16, rounded(DType::bf16, a) * u.f[k]);
   }
   DeviceBuffer dg(g.bits), du(u.bits), dout(n * 2);

@@ -64,8 +64,8 @@ double value(const at::Tensor& t) { return t.item<double>(); }
 TEST(LossSft, MatchesReferenceWithMasking) {
   const json f = loss_fixture("sft.json");
   at::Tensor logits = tensor_of(f["logits"], at::kFloat).requires_grad_(true);  // (B, T, V)
-  const at::Tensor targets = tensor_of(f["targets"], at::kLong);                 // (B, T)
-  const at::Tensor mask = tensor_of(f["mask"], at::kBool);                       // (B, T)
+  const at::Tensor targets = tensor_of(f["targets"], at::kLong);                // (B, T)
+  const at::Tensor mask = tensor_of(f["mask"], at::kBool);                      // (B, T)
   const LossSum loss = sft_loss_sum(logprobs_from_logits(logits, targets), mask);
   expect_sum_near(value(loss.sum), f["sum"].get<double>(), loss.normalizer, "sum");
   EXPECT_EQ(loss.normalizer, f["count"].get<int64_t>());
@@ -157,8 +157,8 @@ TEST_P(LossGrpo, MatchesReference) {
   EXPECT_TRUE(at::equal(in.adv.zero_variance, tensor_of(c["zero_variance"], at::kBool)));
 
   const at::Tensor logp = logprobs_from_logits(in.logits, in.targets);
-  const GrpoLoss loss = grpo_loss_sum(logp, in.old_logp, in.ref_logp, in.adv.advantages, in.mask,
-                                      options_of(c["options"]));
+  const GrpoLoss loss =
+      grpo_loss_sum(logp, in.old_logp, in.ref_logp, in.adv.advantages, in.mask, options_of(c["options"]));
   expect_sum_near(value(loss.loss.sum), c["sum"].get<double>(), loss.loss.normalizer, "sum");
   EXPECT_EQ(loss.loss.normalizer, c["normalizer"].get<int64_t>());
   expect_near(value(loss.loss.mean()), c["loss"].get<double>(), "loss");
@@ -169,8 +169,9 @@ TEST_P(LossGrpo, MatchesReference) {
   EXPECT_EQ(loss.metrics.clipped_low, m["clipped_low"].get<int64_t>());
   EXPECT_EQ(loss.metrics.clipped_high, m["clipped_high"].get<int64_t>());
   EXPECT_EQ(loss.metrics.tokens, m["tokens"].get<int64_t>());
-  EXPECT_DOUBLE_EQ(loss.metrics.clip_fraction(),
-                   double(m["clipped_low"].get<int64_t>() + m["clipped_high"].get<int64_t>()) / m["tokens"].get<double>());
+  EXPECT_DOUBLE_EQ(
+      loss.metrics.clip_fraction(),
+      double(m["clipped_low"].get<int64_t>() + m["clipped_high"].get<int64_t>()) / m["tokens"].get<double>());
 
   loss.loss.mean().backward();
   ASSERT_TRUE(in.logits.grad().defined());
@@ -178,8 +179,8 @@ TEST_P(LossGrpo, MatchesReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixture, LossGrpo,
-                         ::testing::Values("k1_token_mean", "k2_token_mean", "k3_token_mean", "k3_seq_mean",
-                                           "dr_grpo", "clip_higher", "no_kl", "zero_variance_kept",
+                         ::testing::Values("k1_token_mean", "k2_token_mean", "k3_token_mean", "k3_seq_mean", "dr_grpo",
+                                           "clip_higher", "no_kl", "zero_variance_kept",
                                            "zero_variance_dropped_seq_mean", "seq_mean_empty_row"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
@@ -255,7 +256,7 @@ TEST(LossBce, MatchesReference) {
 // ---- chunked log-probs on the fixture model -------------------------------------------------
 
 struct ModelRun {
-  at::Tensor logprobs;             // (B, T)
+  at::Tensor logprobs;            // (B, T)
   std::vector<at::Tensor> grads;  // one per parameter
 };
 

@@ -66,7 +66,7 @@ TEST(MemoryPlan, StagesAndWorldSizes) {
   MemoryPlanInput in = base();
   in.zero_stage = 0;
   MemoryPlan p = plan_memory(in);
-  EXPECT_EQ(p.grads, 2 * 5584);  // the gradients and the reducer's buckets
+  EXPECT_EQ(p.grads, 2 * 5584);     // the gradients and the reducer's buckets
   EXPECT_EQ(p.grad_buffers, 5584);  // the buckets stay allocated while generating
   EXPECT_EQ(p.rollout_peak(), 5584 + 5584 + 2792 * 12 + 5584);
   EXPECT_EQ(p.optimizer, 2792 * 12);

@@ -45,7 +45,9 @@ TEST(KVCache, CapacityOverflowIsAnError) {
   auto model = load_model("tiny");
   KVCache cache = KVCache::allocate(model->config(), 1, 4, model->options());
   c10::NoGradGuard no_grad;
-  EXPECT_NE(error_of([&] { model->forward(at::ones({1, 6}, at::kLong), {{}, {}, &cache}); }).find("KV cache full"),
+  EXPECT_NE(error_of([&] {
+              model->forward(at::ones({1, 6}, at::kLong), {{}, {}, &cache});
+            }).find("KV cache full"),
             std::string::npos);
 }
 

@@ -145,7 +145,9 @@ TEST(AdamW, LoadStateRejectsMismatchesAndChangesNothing) {
     for (const auto& [n, v] : opt.state()) s.emplace_back(n, n == name ? t : v.clone());
     return s;
   };
-  EXPECT_NE(error_of([&] { opt.load_state(with("exp_avg.w", at::zeros({3, 2}))); }).find("'exp_avg.w' has shape"),
+  EXPECT_NE(error_of([&] {
+              opt.load_state(with("exp_avg.w", at::zeros({3, 2})));
+            }).find("'exp_avg.w' has shape"),
             std::string::npos);
   EXPECT_NE(error_of([&] { opt.load_state(with("master.b", at::zeros({3}, at::kDouble))); }).find("dtype"),
             std::string::npos);

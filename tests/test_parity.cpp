@@ -53,7 +53,8 @@ void check_family(const std::string& family) {
     greedy.max_new_tokens = ref.greedy[i].numel();
     auto gen = generate(*model, {prompt}, greedy);
     std::vector<int32_t> want(ref.greedy[i].numel());
-    for (int64_t t = 0; t < ref.greedy[i].numel(); ++t) want[t] = static_cast<int32_t>(ref.greedy[i][t].item<int64_t>());
+    for (int64_t t = 0; t < ref.greedy[i].numel(); ++t)
+      want[t] = static_cast<int32_t>(ref.greedy[i][t].item<int64_t>());
     EXPECT_EQ(gen[0].tokens, want) << family << " greedy continuation of sequence " << i;
   }
 

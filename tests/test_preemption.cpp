@@ -44,7 +44,8 @@ struct Background {
     int status = 0;
     for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
          std::chrono::steady_clock::now() < until;) {
-      if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      if (waitpid(pid, &status, WNOHANG) == pid)
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     kill(-pid, SIGKILL);
@@ -117,8 +118,8 @@ pid_t rank_pid(pid_t mpirun, int rank) {
 // with the uninterrupted run's grpo model bit for bit and the same metrics file.
 TEST(Preemption, SigtermMidStageThenRerunEqualsUninterrupted) {
   TempDir tmp;
-  const std::vector<std::string> keys = {"--set", "sft.steps=2", "--set", "grpo.steps=8", "--set",
-                                         "checkpoint.every_steps=100"};
+  const std::vector<std::string> keys = {"--set",        "sft.steps=2", "--set",
+                                         "grpo.steps=8", "--set",       "checkpoint.every_steps=100"};
   auto args = [&](const std::string& config) {
     std::vector<std::string> a = {"run", config};
     a.insert(a.end(), keys.begin(), keys.end());
@@ -151,8 +152,11 @@ TEST(PreemptionMpi, SignalToOneRankStopsBoth) {
   TempDir tmp;
   const std::string mpirun = std::string(SPCT_MPIEXEC) + " --oversubscribe -np 2 ";
   auto args = [&](const std::string& config) {
-    return std::vector<std::string>{"sft", config, "--set", "sft.steps=16", "--set", "sft.micro_batch_size=1",
-                                    "--set", "optim.zero_stage=1", "--set", "checkpoint.every_steps=100"};
+    return std::vector<std::string>{"sft",   config,
+                                    "--set", "sft.steps=16",
+                                    "--set", "sft.micro_batch_size=1",
+                                    "--set", "optim.zero_stage=1",
+                                    "--set", "checkpoint.every_steps=100"};
   };
   const std::string ca = make_config(tmp, "a"), cb = make_config(tmp, "b");
   const fs::path a = tmp.path() / "a", b = tmp.path() / "b";
@@ -183,8 +187,9 @@ TEST(PreemptionMpi, SignalToOneRankStopsBoth) {
 TEST(Preemption, SecondSignalExitsAtOnce) {
   TempDir tmp;
   const std::string config = make_config(tmp, "r");
-  Background run("", {"sft", config, "--set", "sft.steps=100000", "--set", "sft.batch_size=16", "--set",
-                      "checkpoint.every_steps=100000"},
+  Background run("",
+                 {"sft", config, "--set", "sft.steps=100000", "--set", "sft.batch_size=16", "--set",
+                  "checkpoint.every_steps=100000"},
                  tmp.file("r.log"));
   ASSERT_TRUE(wait_until(run, stage_logged(tmp.path() / "r", "sft"))) << tail(read_text(run.log));
   kill(run.pid, SIGTERM);

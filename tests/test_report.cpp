@@ -23,8 +23,9 @@ void write_results(const std::string& dir, const std::vector<std::tuple<std::str
   std::string methods;
   for (const auto& [method, k, acc] : rows) {
     if (!methods.empty()) methods += ",";
-    methods += "{\"method\":\"" + method + "\",\"k\":" + std::to_string(k) + ",\"overall\":{\"accuracy\":" +
-               std::to_string(acc) + ",\"chance_accuracy\":0.375,\"auc\":0.75,\"items\":" + std::to_string(items) +
+    methods += "{\"method\":\"" + method + "\",\"k\":" + std::to_string(k) +
+               ",\"overall\":{\"accuracy\":" + std::to_string(acc) +
+               ",\"chance_accuracy\":0.375,\"auc\":0.75,\"items\":" + std::to_string(items) +
                ",\"malformed_rate\":0.125,\"single_items\":10}}";
   }
   std::ofstream(dir + "/results.json") << "{\"data\":\"test.jsonl\",\"items\":50,\"methods\":[" << methods << "]}\n";
@@ -40,8 +41,8 @@ TEST(Report, TablesAndVerdictsFromResults) {
   write_results(run + "/eval/stages/sft", {{"greedy", 1, 0.5}, {"voting", 1, 0.45}});
   write_results(run + "/eval/stages/rft", {{"greedy", 1, 0.6}, {"voting", 1, 0.55}});
   write_results(run + "/eval/stages/grpo", {{"greedy", 1, 0.6}, {"voting", 1, 0.5}});
-  write_results(run + "/eval/generate", {{"greedy", 1, 0.6}, {"voting", 1, 0.5}, {"voting", 8, 0.55},
-                                         {"metarm", 1, 0.5}, {"metarm", 8, 0.65}});
+  write_results(run + "/eval/generate",
+                {{"greedy", 1, 0.6}, {"voting", 1, 0.5}, {"voting", 8, 0.55}, {"metarm", 1, 0.5}, {"metarm", 8, 0.65}});
   write_results(run + "/eval/none", {{"greedy", 1, 0.4}, {"voting", 8, 0.45}, {"metarm", 8, 0.5}});
   const std::string r = write_report(run);
   std::ifstream in(run + "/report.md");
@@ -65,7 +66,8 @@ TEST(Report, TablesAndVerdictsFromResults) {
 
 // A results.json whose methods carry per-item vectors (-1: a single-response item, written null)
 // and the Wilson interval, as `spct eval` writes them.
-void write_item_results(const std::string& dir, const std::vector<std::tuple<std::string, int, std::vector<int>>>& rows) {
+void write_item_results(const std::string& dir,
+                        const std::vector<std::tuple<std::string, int, std::vector<int>>>& rows) {
   fs::create_directories(dir);
   nlohmann::json methods = nlohmann::json::array();
   for (const auto& [method, k, correct] : rows) {
@@ -75,9 +77,11 @@ void write_item_results(const std::string& dir, const std::vector<std::tuple<std
       per_item.push_back(c < 0 ? nlohmann::json(nullptr) : nlohmann::json(c));
       if (c >= 0) right += c, ++items;
     }
-    methods.push_back({{"method", method}, {"k", k}, {"item_correct", per_item},
-                       {"overall", {{"accuracy", double(right) / items}, {"items", items},
-                                    {"accuracy_interval", {0.25, 0.75}}}}});
+    methods.push_back(
+        {{"method", method},
+         {"k", k},
+         {"item_correct", per_item},
+         {"overall", {{"accuracy", double(right) / items}, {"items", items}, {"accuracy_interval", {0.25, 0.75}}}}});
   }
   std::ofstream(dir + "/results.json") << nlohmann::json{{"data", "test.jsonl"}, {"items", 41}, {"methods", methods}};
 }
@@ -104,8 +108,10 @@ TEST(Report, FindingsArePairedTestsOnTheItems) {
   grpo[0] = grpo[1] = 0;
   write_item_results(run + "/eval/stages/grpo", {{"greedy", 1, grpo}});
   // Voting@8 (items 0-19) below greedy (0-29): the same 10 items the other way: reversed.
-  write_item_results(run + "/eval/generate", {{"greedy", 1, first_right(30)}, {"voting", 1, first_right(20)},
-                                              {"voting", 8, first_right(20)}, {"metarm", 8, first_right(20)}});
+  write_item_results(run + "/eval/generate", {{"greedy", 1, first_right(30)},
+                                              {"voting", 1, first_right(20)},
+                                              {"voting", 8, first_right(20)},
+                                              {"metarm", 8, first_right(20)}});
   write_item_results(run + "/eval/none", {{"greedy", 1, first_right(20)}, {"voting", 8, first_right(20)}});
   const std::string r = write_report(run);
   EXPECT_TRUE(has(r, "| RFT above the warm-up (SFT) model | 0.750 | 0.500 | +0.250 (+")) << r;

@@ -109,8 +109,9 @@ TEST(RmDataset, PromptErrors) {
   EXPECT_EQ(error_of(R"({"responses": ["a", "b"], "best": 0})"), "data.jsonl:14: field 'prompt': missing");
   EXPECT_EQ(error_of(R"({"prompt": 5, "responses": ["a", "b"], "best": 0})"),
             "data.jsonl:14: field 'prompt': expected a string or a non-empty list of messages");
-  EXPECT_EQ(error_of(R"({"prompt": [{"role": "user", "content": "hi"}, {"role": "user"}], "chosen": "a", "rejected": "b"})"),
-            "data.jsonl:14: field 'prompt[1].content': missing");
+  EXPECT_EQ(
+      error_of(R"({"prompt": [{"role": "user", "content": "hi"}, {"role": "user"}], "chosen": "a", "rejected": "b"})"),
+      "data.jsonl:14: field 'prompt[1].content': missing");
   EXPECT_EQ(error_of(R"({"prompt": [{"role": "user", "content": 3}], "chosen": "a", "rejected": "b"})"),
             "data.jsonl:14: field 'prompt[0].content': expected a string, got number");
   EXPECT_EQ(error_of(R"({"prompt": ["hi"], "chosen": "a", "rejected": "b"})"),

@@ -14,17 +14,19 @@ namespace {
 constexpr int kRandomStrings = 100000;
 constexpr int kMutations = 100000;
 
-
 // Pieces that steer random strings towards the parser's interesting paths.
-const std::vector<std::string> kPieces = {"\\boxed{", "{", "}", ",", " ", "\n", "-", "+", "0", "1", "7",
-                                          "10", "11", "Scores:", "Principles:", "Critique:", "**", "\\"};
+const std::vector<std::string> kPieces = {"\\boxed{", "{",       "}",           ",",         " ",  "\n",
+                                          "-",        "+",       "0",           "1",         "7",  "10",
+                                          "11",       "Scores:", "Principles:", "Critique:", "**", "\\"};
 
 std::string random_string(std::mt19937_64& rng) {
   const size_t len = rng() % 64;
   std::string s;
   for (size_t i = 0; i < len; ++i) {
-    if (rng() % 2) s += kPieces[rng() % kPieces.size()];
-    else s += static_cast<char>(rng() % 256);
+    if (rng() % 2)
+      s += kPieces[rng() % kPieces.size()];
+    else
+      s += static_cast<char>(rng() % 256);
   }
   return s;
 }
@@ -35,8 +37,12 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
     const size_t pos = s.empty() ? 0 : rng() % (s.size() + 1);
     switch (rng() % 4) {
       case 0: s.insert(pos, 1, static_cast<char>(rng() % 256)); break;
-      case 1: if (pos < s.size()) s.erase(pos, 1 + rng() % 3); break;
-      case 2: if (pos < s.size()) s[pos] = static_cast<char>(rng() % 256); break;
+      case 1:
+        if (pos < s.size()) s.erase(pos, 1 + rng() % 3);
+        break;
+      case 2:
+        if (pos < s.size()) s[pos] = static_cast<char>(rng() % 256);
+        break;
       case 3: s.insert(pos, kPieces[rng() % kPieces.size()]); break;
     }
   }
@@ -46,7 +52,8 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
 std::string valid_output(std::mt19937_64& rng, int n) {
   std::string s = "Principles:\n1. Accuracy (50%)\nCritique:\nfine.\nScores: \\boxed{";
   const ScoreRange r = score_range(n);
-  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(r.min + static_cast<int>(rng() % (r.max - r.min + 1)));
+  for (int i = 0; i < n; ++i)
+    s += (i ? ", " : "") + std::to_string(r.min + static_cast<int>(rng() % (r.max - r.min + 1)));
   return s + "}";
 }
 
@@ -60,8 +67,8 @@ std::string valid_output(std::mt19937_64& rng, int n) {
   }
   if (p.ok()) {
     const ScoreRange r = score_range(n);
-    bool good = p.scores.size() == static_cast<size_t>(n) && p.reason.empty() &&
-                text.find("\\boxed{") != std::string::npos;
+    bool good =
+        p.scores.size() == static_cast<size_t>(n) && p.reason.empty() && text.find("\\boxed{") != std::string::npos;
     for (int s : p.scores) good = good && s >= r.min && s <= r.max;
     if (!good) return ::testing::AssertionFailure() << "bad ok-result on n=" << n << " input " << test::to_hex(text);
   } else if (!p.scores.empty() || p.reason.empty()) {

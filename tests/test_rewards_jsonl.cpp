@@ -58,8 +58,10 @@ TEST(RewardJsonl, EmptyInput) {
 }
 
 TEST(RewardJsonl, BadLinesNameFileLineField) {
-  EXPECT_EQ(error_of("{\"text\": \"x\", \"num_responses\": 2, \"best\": 0}\n{\"text\": \"x\", \"num_responses\": 2, \"best\": 2}"),
-            "t.jsonl:2: field 'best': 2 is out of range for 2 responses");
+  EXPECT_EQ(
+      error_of(
+          "{\"text\": \"x\", \"num_responses\": 2, \"best\": 0}\n{\"text\": \"x\", \"num_responses\": 2, \"best\": 2}"),
+      "t.jsonl:2: field 'best': 2 is out of range for 2 responses");
   EXPECT_EQ(error_of(R"({"text": "x", "label": 2})"),
             "t.jsonl:1: field 'label': a single response needs label 0 or 1, got 2");
   EXPECT_EQ(error_of(R"({"num_responses": 2, "best": 0})"), "t.jsonl:1: field 'text': missing or not a string");
@@ -78,7 +80,10 @@ TEST(RewardJsonl, BadLinesNameFileLineField) {
 TEST(RewardJsonl, InvalidUtf8InReasonIsReplacedNotThrown) {
   // JSON escapes give the parser a byte sequence that is valid JSON text but whose quoted entry
   // could be cut; the writer must never throw on it.
-  std::istringstream in("{\"text\": \"\\\\boxed{\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9, 1}\", \"num_responses\": 2, \"best\": 0}\n");
+  std::istringstream in(
+      "{\"text\": "
+      "\"\\\\boxed{\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9, 1}\", "
+      "\"num_responses\": 2, \"best\": 0}\n");
   std::ostringstream out;
   EXPECT_NO_THROW(score_jsonl(in, out, "t.jsonl"));
   EXPECT_NE(out.str().find("not_integer"), std::string::npos);

@@ -22,9 +22,7 @@ void expect_error(const std::string& text, int n, ParseError error) {
   EXPECT_FALSE(p.reason.empty());
 }
 
-TEST(ScoreParser, ReadsTwoScores) {
-  EXPECT_EQ(ok_parse("Scores: \\boxed{7, 3}", 2).scores, (std::vector<int>{7, 3}));
-}
+TEST(ScoreParser, ReadsTwoScores) { EXPECT_EQ(ok_parse("Scores: \\boxed{7, 3}", 2).scores, (std::vector<int>{7, 3})); }
 
 TEST(ScoreParser, ToleratesWhitespace) {
   EXPECT_EQ(ok_parse("\\boxed{ 7 ,\t3\n, 10 }", 3).scores, (std::vector<int>{7, 3, 10}));

@@ -60,7 +60,9 @@ TEST(JudgePrompt, GenerateModeIsDefault) {
   EXPECT_TRUE(has(p, "\\boxed{s1, s2}"));
   EXPECT_TRUE(has(p, "from 1 to 10"));
   EXPECT_FALSE(has(p, "Hint"));
-  EXPECT_FALSE(has(p, "{"  "query}"));
+  EXPECT_FALSE(has(p,
+                   "{"
+                   "query}"));
 }
 
 TEST(JudgePrompt, PermutationChangesTheBlocks) {
@@ -139,7 +141,8 @@ TEST(JudgePrompt, CustomTemplateWithEveryPlaceholder) {
 
 TEST(JudgePrompt, PrincipleModeNames) {
   EXPECT_EQ(parse_principle_mode("given"), PrincipleMode::given);
-  EXPECT_STREQ(to_string(PrincipleMode::none), "none");
+  EXPECT_EQ(parse_principle_mode("none"), PrincipleMode::none);
+  EXPECT_EQ(name_of(PrincipleMode::generate), "generate");
   EXPECT_THROW(parse_principle_mode("self"), Error);
 }
 

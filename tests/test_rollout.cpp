@@ -49,7 +49,8 @@ void expect_same(const Generation& a, const Generation& b, const std::string& wh
   EXPECT_EQ(a.tokens, b.tokens) << what;
   EXPECT_EQ(a.finish_reason, b.finish_reason) << what;
   ASSERT_EQ(a.logprobs.size(), b.logprobs.size()) << what;
-  for (size_t t = 0; t < a.logprobs.size(); ++t) EXPECT_NEAR(a.logprobs[t], b.logprobs[t], 1e-4) << what << " token " << t;
+  for (size_t t = 0; t < a.logprobs.size(); ++t)
+    EXPECT_NEAR(a.logprobs[t], b.logprobs[t], 1e-4) << what << " token " << t;
 }
 
 // Each family's three reference prompts in one engine run, two slots, so they queue: the greedy
@@ -262,7 +263,9 @@ TEST(Rollout, MemoryBudgetBoundsTheSlots) {
   EXPECT_NE(err.find("KV cache"), std::string::npos) << err;
   EngineOptions o;
   o.memory_budget_gb = 1e-6;
-  EXPECT_NE(error_of([&] { generate(*model, {{1, 2}}, SamplingParams{}, {}, o); }).find("holds no sequence"),
+  EXPECT_NE(error_of([&] {
+              generate(*model, {{1, 2}}, SamplingParams{}, {}, o);
+            }).find("holds no sequence"),
             std::string::npos);
 }
 
@@ -329,11 +332,12 @@ TEST(Sampler, TwoLevelInverseCdfEqualsFullPrefixSum) {
   const int64_t B = 512, V = 1000;
   at::Generator gen = at::detail::createCPUGenerator(5);
   at::Tensor mass = at::softmax(at::randn({B, V}, gen) * 3.0, -1);
-  mass.narrow(1, 0, 200).zero_();    // empty blocks are skipped
-  mass.narrow(1, 960, 40).zero_();   // so is an empty partial tail
+  mass.narrow(1, 0, 200).zero_();   // empty blocks are skipped
+  mass.narrow(1, 960, 40).zero_();  // so is an empty partial tail
   std::vector<uint64_t> seeds(B);
   for (int64_t i = 0; i < B; ++i) seeds[i] = i;
-  at::Tensor u = counter_uniform(at::tensor(std::vector<int64_t>(seeds.begin(), seeds.end())), at::zeros({B}, at::kLong));
+  at::Tensor u =
+      counter_uniform(at::tensor(std::vector<int64_t>(seeds.begin(), seeds.end())), at::zeros({B}, at::kLong));
   u.narrow(0, 0, 2).fill_(1.0 - 1.0 / 16777216.0);  // the largest uniform: the last token with mass
   at::Tensor cdf = mass.to(at::kDouble).cumsum(-1);
   at::Tensor want = (cdf <= u.unsqueeze(1) * cdf.narrow(1, V - 1, 1)).sum(-1).clamp_max(959);

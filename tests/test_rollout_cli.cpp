@@ -26,10 +26,11 @@ std::vector<nlohmann::json> read_lines(const std::string& path) {
 
 TEST(GenerateCli, JsonlInAndOut) {
   test::TempDir dir;
-  const std::string in = write(dir, "req.jsonl",
-                               "{\"id\": \"a\", \"prompt\": \"hello\", \"n\": 3, \"temperature\": 0.8, \"max_new_tokens\": 5}\n"
-                               "\n"
-                               "{\"prompt_ids\": [5, 6, 7], \"temperature\": 0, \"max_new_tokens\": 4, \"stop\": [\"zz\"]}\n");
+  const std::string in =
+      write(dir, "req.jsonl",
+            "{\"id\": \"a\", \"prompt\": \"hello\", \"n\": 3, \"temperature\": 0.8, \"max_new_tokens\": 5}\n"
+            "\n"
+            "{\"prompt_ids\": [5, 6, 7], \"temperature\": 0, \"max_new_tokens\": 4, \"stop\": [\"zz\"]}\n");
   const std::string out = dir.file("out.jsonl");
   auto r = test::run_spct("generate --model tiny --input " + in + " --output " + out + " --seed 3");
   ASSERT_EQ(r.code, 0) << r.out;

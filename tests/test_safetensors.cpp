@@ -66,7 +66,8 @@ TEST(Safetensors, TruncatedFileIsAnError) {
 
 TEST(Safetensors, OffsetsOutOfRangeAreAnError) {
   TempDir dir;
-  write_raw(dir.file("x.safetensors"), R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,1600]}})", std::string(16, '\0'));
+  write_raw(dir.file("x.safetensors"), R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,1600]}})",
+            std::string(16, '\0'));
   const std::string msg = error_of([&] { safetensors::File::open(dir.file("x.safetensors")); });
   EXPECT_NE(msg.find("'w'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("past the end"), std::string::npos) << msg;
@@ -84,7 +85,8 @@ TEST(Safetensors, HeaderLengthBeyondFileIsAnError) {
 
 TEST(Safetensors, SizeNotMatchingShapeIsAnError) {
   TempDir dir;
-  write_raw(dir.file("x.safetensors"), R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,16]}})", std::string(16, '\0'));
+  write_raw(dir.file("x.safetensors"), R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,16]}})",
+            std::string(16, '\0'));
   const std::string err = error_of([&] { safetensors::File::open(dir.file("x.safetensors")); });
   EXPECT_NE(err.find("tensor 'w': shape needs more bytes than the file holds (16 bytes of data)"), std::string::npos)
       << err;
@@ -94,7 +96,8 @@ TEST(Safetensors, SizeNotMatchingShapeIsAnError) {
 // the shape must be refused before its byte count is formed.
 TEST(Safetensors, ShapeWhoseByteCountWrapsIsAnError) {
   TempDir dir;
-  write_raw(dir.file("x.safetensors"), R"({"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}})", "");
+  write_raw(dir.file("x.safetensors"), R"({"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}})",
+            "");
   const std::string err = error_of([&] { safetensors::File::open(dir.file("x.safetensors")); });
   EXPECT_NE(err.find("tensor 'w': shape needs more bytes than the file holds"), std::string::npos) << err;
 }
@@ -102,8 +105,10 @@ TEST(Safetensors, ShapeWhoseByteCountWrapsIsAnError) {
 TEST(Safetensors, OverlapUnknownDtypeBadJsonAndNegativeShapeAreErrors) {
   TempDir dir;
   const std::string p = dir.file("x.safetensors");
-  write_raw(p, R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-            std::string(12, '\0'));
+  write_raw(
+      p,
+      R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+      std::string(12, '\0'));
   EXPECT_NE(error_of([&] { safetensors::File::open(p); }).find("overlap"), std::string::npos);
   write_raw(p, R"({"a":{"dtype":"F7","shape":[2],"data_offsets":[0,8]}})", std::string(8, '\0'));
   EXPECT_NE(error_of([&] { safetensors::File::open(p); }).find("unsupported safetensors dtype"), std::string::npos);

@@ -24,8 +24,8 @@ using nlohmann::json;
 const std::string kFixtures = std::string(SPCT_SOURCE_DIR) + "/tests/fixtures/tokenizers";
 // "demo" is the demo model's own tokenizer (configs/demo_model, scripts/make_demo_tokenizer.py); its
 // cases are in the fixtures (make_tokenizer_fixtures.py --demo configs/demo_model).
-const std::vector<std::string> kFamilies = {"llama3", "qwen2", "qwen25", "qwen3", "gpt2", "gemma", "llama2_sp",
-                                            "metaspace_sp", "demo"};
+const std::vector<std::string> kFamilies = {"llama3", "qwen2",     "qwen25",       "qwen3", "gpt2",
+                                            "gemma",  "llama2_sp", "metaspace_sp", "demo"};
 
 json read_json(const std::string& path) {
   std::ifstream in(path);

@@ -121,11 +121,13 @@ TEST(FusedCausal, EqualsMaskedAttention) {
   SKIP_WITHOUT_CUDA();
   auto m = cuda_model(at::kBFloat16);
   at::manual_seed(5);
-  const at::Tensor ids = at::randint(m->config().vocab_size, {2, 96}, at::TensorOptions().dtype(at::kLong).device(at::kCUDA));
+  const at::Tensor ids =
+      at::randint(m->config().vocab_size, {2, 96}, at::TensorOptions().dtype(at::kLong).device(at::kCUDA));
   at::NoGradGuard no_grad;
   const at::Tensor fused = m->hidden(ids).to(at::kDouble);
-  const at::Tensor masked = m->hidden(ids, training_forward_options(at::ones({2, 96}, ids.options().dtype(at::kBool)), false))
-                                .to(at::kDouble);
+  const at::Tensor masked =
+      m->hidden(ids, training_forward_options(at::ones({2, 96}, ids.options().dtype(at::kBool)), false))
+          .to(at::kDouble);
   EXPECT_LT(((fused - masked).norm() / masked.norm()).item<double>(), 1e-2);
 }
 

@@ -108,7 +108,8 @@ TEST(TrainerKill, SigkillThenResumeEqualsUninterrupted) {
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
   }
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-      << "the run ended by itself before it could be killed; its output:\n" << read_text(log1);
+      << "the run ended by itself before it could be killed; its output:\n"
+      << read_text(log1);
   ASSERT_FALSE(fs::exists(tmp.path() / "b" / "sft" / "model")) << "killed after it finished";
 
   const std::string log = spct_ok({"sft", cb, "--set", steps}, tmp.file("b2.log"));
@@ -279,8 +280,8 @@ TEST(TrainerZero, ResumeEqualsUninterruptedAndReshards) {
 TEST(TrainerNonFinite, StopsByDefaultSkipsWhenConfigured) {
   TempDir tmp;
   const std::string config = make_config(tmp, "r");
-  const Result stop = run_command("", {"sft", config, "--set", "sft.steps=3", "--set", "sft.lr=1.0e30"},
-                                  tmp.file("stop.log"));
+  const Result stop =
+      run_command("", {"sft", config, "--set", "sft.steps=3", "--set", "sft.lr=1.0e30"}, tmp.file("stop.log"));
   EXPECT_NE(stop.rc, 0);
   EXPECT_TRUE(contains(stop.log, "sft step 2: gradient norm is not finite")) << tail(stop.log);
   fs::remove_all(tmp.path() / "r");
@@ -353,7 +354,9 @@ TEST(TrainerMetaRm, AddsTheRftFilesNonHintedTrajectoriesExceptHeldOutItems) {
           tmp.file("teacher.log"));
   write_text(mixed, read_text(d / "teacher.jsonl") + read_text(plain));  // 32 hinted + 32 non-hinted lines
   const std::string config = make_config(tmp, "m", "[metarm]");
-  const std::vector<std::string> args = {"run", config, "--set", "metarm.steps=1", "--set", "metarm.holdout_fraction=0.5",
+  const std::vector<std::string> args = {"run",   config,
+                                         "--set", "metarm.steps=1",
+                                         "--set", "metarm.holdout_fraction=0.5",
                                          "--set", "rft.trajectories=" + mixed.string()};
   // train4 holds train-0..3; the last half (train-2, train-3) is held out: 16 items x 2 samples,
   // less those 2 items' 4, are added to the GRM's 2 samples of train-0 and train-1.
@@ -380,7 +383,8 @@ TEST(TrainerMetaRm, AddsTheRftStagesPolicySamples) {
   std::string lines;
   for (int item = 0; item < 4; ++item)  // train4: items 0-3; holdout 0.5 keeps 2 and 3 out
     for (bool correct : {true, false})
-      lines += "{\"item\": " + std::to_string(item) + ", \"id\": \"x\", \"prompt_ids\": [5, 6, 7], \"tokens\": [8, 9], " +
+      lines += "{\"item\": " + std::to_string(item) +
+               ", \"id\": \"x\", \"prompt_ids\": [5, 6, 7], \"tokens\": [8, 9], " +
                "\"correct\": " + (correct ? "true" : "false") + "}\n";
   write_text(samples, lines);
   const std::string log = spct_ok({"run", config, "--set", "metarm.steps=1", "--set", "metarm.holdout_fraction=0.5",
@@ -396,8 +400,8 @@ TEST(TrainerResumeRefused, ChangedBatchSize) {
   const std::string config = make_config(tmp, "r");
   spct_ok({"sft", config, "--set", "sft.steps=1"}, tmp.file("1.log"));
   fs::remove_all(tmp.path() / "r" / "sft" / "model");
-  const Result r = run_command("", {"sft", config, "--set", "sft.steps=2", "--set", "sft.batch_size=2"},
-                               tmp.file("2.log"));
+  const Result r =
+      run_command("", {"sft", config, "--set", "sft.steps=2", "--set", "sft.batch_size=2"}, tmp.file("2.log"));
   EXPECT_NE(r.rc, 0) << r.log;
   EXPECT_TRUE(contains(r.log, "sft.batch_size was 4, now 2")) << r.log;
   EXPECT_FALSE(fs::exists(tmp.path() / "r" / "sft" / "model"));

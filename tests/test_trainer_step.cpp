@@ -105,8 +105,10 @@ TEST_P(ActivationCheckpoint, DirectionalDerivativeMatchesFiniteDifference) {
   double analytic = 0;
   for (const auto& [name, p] : m->parameters()) {
     dir[name] = at::randn(p.sizes(), gen);
-    if (!grads.at(name).defined()) dir[name].zero_();  // an untied lm_head: no part in the loss
-    else analytic += (grads.at(name).to(at::kDouble) * dir[name].to(at::kDouble)).sum().item<double>();
+    if (!grads.at(name).defined())
+      dir[name].zero_();  // an untied lm_head: no part in the loss
+    else
+      analytic += (grads.at(name).to(at::kDouble) * dir[name].to(at::kDouble)).sum().item<double>();
   }
   auto loss_at = [&](double e) {
     at::NoGradGuard no_grad;
@@ -154,8 +156,8 @@ TEST_P(ChunkedLogprobGrad, ValuesAndGradientsEqualUnchunked) {
       out.entropy = entropy_from_logits(logits, tau);
     }
     (out.logprobs * upstream).sum().backward();
-    std::map<std::string, at::Tensor> r{{"logprobs", out.logprobs.detach()}, {"entropy", out.entropy},
-                                        {"grad hidden", hidden.grad()}};
+    std::map<std::string, at::Tensor> r{
+        {"logprobs", out.logprobs.detach()}, {"entropy", out.entropy}, {"grad hidden", hidden.grad()}};
     for (const auto& [name, p] : m->parameters())
       if (p.grad().defined()) r["grad " + name] = p.grad().clone();
     return r;
@@ -173,7 +175,8 @@ TEST_P(ChunkedLogprobGrad, ValuesAndGradientsEqualUnchunked) {
 
 INSTANTIATE_TEST_SUITE_P(Chunks, ChunkedLogprobGrad,
                          ::testing::Values(LogprobCase{"llama", 1}, LogprobCase{"llama", 3}, LogprobCase{"llama", 14},
-                                           LogprobCase{"qwen2", 5}, LogprobCase{"gemma2", 4}, LogprobCase{"gemma2", 100}),
+                                           LogprobCase{"qwen2", 5}, LogprobCase{"gemma2", 4},
+                                           LogprobCase{"gemma2", 100}),
                          [](const auto& info) { return info.param.family + "_" + std::to_string(info.param.chunk); });
 
 // With grad, the result hangs off the recomputing node (not a chain of per-chunk log_softmax
@@ -184,11 +187,11 @@ TEST(ChunkedLogprobsMemory, GradientFlowsThroughTheRecomputingNode) {
   const at::Tensor targets = at::randint(300, {64}, at::TensorOptions().dtype(at::kLong));
   const LogprobRows rows = [&](const at::Tensor& h) { return at::log_softmax(m->logits(h).to(at::kFloat), -1); };
   const at::Tensor head = m->param("model.embed_tokens.weight");
-  const ChunkedLogprobs out = chunked_logprobs(rows, hidden, head, targets, 8, false);
+  const ChunkedLogprobs out = recomputed_logprobs(rows, hidden, head, targets, 8, false);
   ASSERT_TRUE(out.logprobs.grad_fn());
   EXPECT_NE(out.logprobs.grad_fn()->name().find("ChunkedGather"), std::string::npos) << out.logprobs.grad_fn()->name();
   at::NoGradGuard no_grad;  // and without grad there is no graph at all
-  EXPECT_FALSE(chunked_logprobs(rows, hidden, head, targets, 8, false).logprobs.requires_grad());
+  EXPECT_FALSE(recomputed_logprobs(rows, hidden, head, targets, 8, false).logprobs.requires_grad());
 }
 
 // linear_logprobs (token_logprobs' path for a plain linear head on the GPU) against autograd
@@ -261,7 +264,9 @@ TEST(Zero, ReshardOptimizerState) {
     }
   }
   shards[1][0].second = at::full({}, int64_t{7});
-  EXPECT_NE(error_of([&] { select_optimizer_state(shards, params, "ckpt.h5"); }).find("ckpt.h5: optimizer shard 1 has step 7"),
+  EXPECT_NE(error_of([&] {
+              select_optimizer_state(shards, params, "ckpt.h5");
+            }).find("ckpt.h5: optimizer shard 1 has step 7"),
             std::string::npos);
 }
 
@@ -273,10 +278,10 @@ struct StepFixture {
   std::unique_ptr<Dist> dist = make_dist(false);
   std::unique_ptr<Transformer> model = tiny_model();
   explicit StepFixture(bool skip) {
-    config = RunConfig::from_yaml_string("model: {path: tiny}\nrun_dir: " + dir.path().string() +
-                                             "\nlogging: {progress: false}\noptim: {skip_nonfinite: " +
-                                             (skip ? "true" : "false") + "}\n",
-                                         "test");
+    config = RunConfig::from_yaml_string(
+        "model: {path: tiny}\nrun_dir: " + dir.path().string() +
+            "\nlogging: {progress: false}\noptim: {skip_nonfinite: " + (skip ? "true" : "false") + "}\n",
+        "test");
   }
   // One micro-batch backward of a loss scaled by `factor` (NaN poisons every gradient).
   void backward(double factor) {
@@ -388,8 +393,10 @@ TEST(RftKeep, TrajectoryFileDropsTooEasyHintedLines) {
   TempDir tmp;
   const std::string path = tmp.file("traj.jsonl");
   auto line = [](const std::string& id, int best, bool hinted) {
-    return nlohmann::json{{"id", id}, {"prompt", "judge"}, {"text", "Scores: \\boxed{9, 2}"},
-                          {"num_responses", 2}, {"best", best}, {"hinted", hinted}}.dump() + "\n";
+    return nlohmann::json{{"id", id},           {"prompt", "judge"}, {"text", "Scores: \\boxed{9, 2}"},
+                          {"num_responses", 2}, {"best", best},      {"hinted", hinted}}
+               .dump() +
+           "\n";
   };
   // "easy": 3 correct + a correct hinted one. "mixed": 1 correct, 1 wrong (best 1), a correct hinted one.
   std::ofstream(path) << line("easy", 0, false) << line("easy", 0, false) << line("easy", 0, false)
@@ -436,9 +443,11 @@ TEST(RftSamples, PolicySamplesAreWrittenLabelledForTheMetaRm) {
     EXPECT_FALSE(samples[s].correct);
     EXPECT_GT(samples[s].tokens.size(), 6u);  // prompt + trajectory
   }
-  std::ofstream(tmp.file("bad.jsonl")) << "{\"item\": 0, \"prompt_ids\": [1], \"tokens\": [\"x\"], \"correct\": true}\n";
-  EXPECT_NE(error_of([&] { read_rft_samples(tmp.file("bad.jsonl")); }).find("bad.jsonl:1: fields 'prompt_ids' and 'tokens'"),
-            std::string::npos);
+  std::ofstream(tmp.file("bad.jsonl"))
+      << "{\"item\": 0, \"prompt_ids\": [1], \"tokens\": [\"x\"], \"correct\": true}\n";
+  EXPECT_NE(
+      error_of([&] { read_rft_samples(tmp.file("bad.jsonl")); }).find("bad.jsonl:1: fields 'prompt_ids' and 'tokens'"),
+      std::string::npos);
 }
 
 }  // namespace

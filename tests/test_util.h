@@ -30,7 +30,8 @@ inline void crash_handler(int sig) {
   std::signal(sig, SIG_DFL);
   std::raise(sig);
 }
-inline const bool crash_handler_installed = (std::signal(SIGSEGV, crash_handler), std::signal(SIGABRT, crash_handler), true);
+inline const bool crash_handler_installed =
+    (std::signal(SIGSEGV, crash_handler), std::signal(SIGABRT, crash_handler), true);
 
 // Runs the built `spct` binary with args (a shell fragment): exit code and stdout+stderr together.
 struct CommandResult {

@@ -56,10 +56,13 @@ inline Result run_command(const std::string& prefix, const std::vector<std::stri
 }
 
 // The last lines of a log (the config printed at the start would drown a failure message).
-inline std::string tail(const std::string& log) { return log.size() > 3000 ? "..." + log.substr(log.size() - 3000) : log; }
+inline std::string tail(const std::string& log) {
+  return log.size() > 3000 ? "..." + log.substr(log.size() - 3000) : log;
+}
 
 // Runs spct and requires exit 0; returns the log.
-inline std::string spct_ok(const std::vector<std::string>& args, const fs::path& log_path, const std::string& prefix = "") {
+inline std::string spct_ok(const std::vector<std::string>& args, const fs::path& log_path,
+                           const std::string& prefix = "") {
   const Result r = run_command(prefix, args, log_path);
   EXPECT_EQ(r.rc, 0) << "spct failed; the end of its output:\n" << tail(r.log);
   return r.log;
@@ -93,17 +96,18 @@ inline std::string config_yaml(const fs::path& run_dir, const std::string& stage
   const std::string d = data_dir().string();
   return "run_dir: " + run_dir.string() + "\n" +
          "seed: 7\n"
-         "stages: " + stages + "\n" +
+         "stages: " +
+         stages + "\n" +
          "model: {path: tiny}\n"
          "data:\n"
-         "  train: " + d + "/train4.jsonl\n" +
-         "  test: " + d + "/test2.jsonl\n" +
-         "  general_sft: " + d + "/general_sft.jsonl\n" +
+         "  train: " +
+         d + "/train4.jsonl\n" + "  test: " + d + "/test2.jsonl\n" + "  general_sft: " + d + "/general_sft.jsonl\n" +
          "  max_prompt_tokens: 1400\n"
          "  max_response_tokens: 300\n"
          "rollout: {max_new_tokens: 8, max_batch_size: 8}\n"
          "sft: {steps: 4, batch_size: 4, micro_batch_size: 2, lr: 1.0e-3}\n"
-         "rft: {steps: 4, batch_size: 2, micro_batch_size: 2, lr: 1.0e-3, trajectories: " + d + "/teacher.jsonl}\n" +
+         "rft: {steps: 4, batch_size: 2, micro_batch_size: 2, lr: 1.0e-3, trajectories: " +
+         d + "/teacher.jsonl}\n" +
          "grpo: {steps: 4, batch_size: 2, group_size: 2, micro_batch_size: 2, lr: 1.0e-3, kl_estimator: k1}\n"
          "metarm: {steps: 4, batch_size: 2, micro_batch_size: 2, samples_per_item: 1, lr: 1.0e-3}\n"
          "eval: {k: [1, 2], principle_modes: [generate, none]}\n"
@@ -113,7 +117,7 @@ inline std::string config_yaml(const fs::path& run_dir, const std::string& stage
 
 // Writes <dir>/<name>.yaml for a run in <dir>/<name>; returns the config path.
 inline std::string make_config(const TempDir& tmp, const std::string& name,
-                        const std::string& stages = "[sft, rft, grpo, metarm, eval]") {
+                               const std::string& stages = "[sft, rft, grpo, metarm, eval]") {
   const fs::path path = tmp.path() / (name + ".yaml");
   write_text(path, config_yaml(tmp.path() / name, stages));
   return path.string();

@@ -85,8 +85,10 @@ void AddedVocab::build(std::vector<AddedToken> tokens, const Normalizer& normali
     const AddedToken& t = tokens_[i];
     by_id_[t.id] = i;
     by_content_.emplace(t.content, t.id);
-    if (t.normalized) normalized_.insert(normalizer.apply(t.content), static_cast<int32_t>(i));
-    else raw_.insert(t.content, static_cast<int32_t>(i));
+    if (t.normalized)
+      normalized_.insert(normalizer.apply(t.content), static_cast<int32_t>(i));
+    else
+      raw_.insert(t.content, static_cast<int32_t>(i));
   }
 }
 

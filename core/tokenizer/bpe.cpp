@@ -55,8 +55,7 @@ int unicode_to_byte(char32_t c) {
 }
 
 Bpe::Bpe(const std::vector<std::pair<std::string, int32_t>>& vocab,
-         const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options,
-         const std::string& source)
+         const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options, const std::string& source)
     : options_(std::move(options)), cache_(new Shard[kShards]) {
   for (const auto& [token, id] : vocab) max_id_ = std::max(max_id_, id);
   tokens_.resize(max_id_ + 1);
@@ -65,8 +64,10 @@ Bpe::Bpe(const std::vector<std::pair<std::string, int32_t>>& vocab,
     SPCT_CHECK(id >= 0, source, ": model.vocab: negative id ", id, " for token '", token, "'");
     token_ids_[token] = id;
     tokens_[id] = token;
-    if (!options_.byte_level) key_ids_[token] = id;
-    else if (byte_level_key(token, &key)) key_ids_[key] = id;
+    if (!options_.byte_level)
+      key_ids_[token] = id;
+    else if (byte_level_key(token, &key))
+      key_ids_[key] = id;
   }
   byte_ids_.fill(-1);
   fallback_ids_.fill(-1);
@@ -87,8 +88,8 @@ Bpe::Bpe(const std::vector<std::pair<std::string, int32_t>>& vocab,
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& [a, b] = merges[rank];
     auto ia = token_ids_.find(a), ib = token_ids_.find(b), ic = token_ids_.find(a + b);
-    SPCT_CHECK(ia != token_ids_.end() && ib != token_ids_.end() && ic != token_ids_.end(), source,
-               ": model.merges[", rank, "] ('", a, "', '", b, "') uses a token that is not in the vocabulary");
+    SPCT_CHECK(ia != token_ids_.end() && ib != token_ids_.end() && ic != token_ids_.end(), source, ": model.merges[",
+               rank, "] ('", a, "', '", b, "') uses a token that is not in the vocabulary");
     merges_[pair_key(ia->second, ib->second)] = Merge{static_cast<int32_t>(rank), ic->second};
   }
 }
@@ -134,9 +135,9 @@ void Bpe::initial_symbols(std::string_view word, std::vector<int32_t>& ids, std:
     if (id >= 0) {
       flush_unk();
       ids.push_back(id);
-    } else if (options_.byte_fallback &&
-               std::all_of(word.begin() + i, word.begin() + i + len,
-                           [&](char b) { return fallback_ids_[static_cast<uint8_t>(b)] >= 0; })) {
+    } else if (options_.byte_fallback && std::all_of(word.begin() + i, word.begin() + i + len, [&](char b) {
+                 return fallback_ids_[static_cast<uint8_t>(b)] >= 0;
+               })) {
       // HF leaves a pending <unk> pending here: it lands after these bytes.
       for (int k = 0; k < len; ++k) ids.push_back(fallback_ids_[static_cast<uint8_t>(word[i + k])]);
     } else if (unk_id_ >= 0) {

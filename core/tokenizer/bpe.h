@@ -30,8 +30,7 @@ class Bpe {
   // `vocab` maps token strings (as in tokenizer.json) to ids; merges are pairs of such strings
   // in rank order. Throws spct::Error (prefixed with `source`) for merges outside the vocabulary.
   Bpe(const std::vector<std::pair<std::string, int32_t>>& vocab,
-      const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options,
-      const std::string& source);
+      const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options, const std::string& source);
 
   // Appends the ids of one pre-token (raw UTF-8 bytes) to out.
   void encode(std::string_view word, std::vector<int32_t>& out) const;

@@ -81,8 +81,10 @@ std::string qwen25(const std::vector<ChatMessage>& m, const ChatOptions& o) {
                         : im("system", "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.");
   for (size_t i = 0; i < m.size(); ++i) {
     const std::string& role = m[i].role;
-    if (role == "user" || (role == "system" && i != 0) || role == "assistant") out += im(role, m[i].content);
-    else if (role == "tool") out += tool_turn(m, i);
+    if (role == "user" || (role == "system" && i != 0) || role == "assistant")
+      out += im(role, m[i].content);
+    else if (role == "tool")
+      out += tool_turn(m, i);
   }
   if (o.add_generation_prompt) out += "<|im_start|>assistant\n";
   return out;
@@ -166,7 +168,8 @@ ChatFormat chat_format_from_name(const std::string& name) {
 
 ChatFormat detect_chat_format(const std::string& t, const std::string& source) {
   auto has = [&](const char* s) { return t.find(s) != std::string::npos; };
-  SPCT_CHECK(!t.empty(), source, ": no chat_template (choose one by name: llama3, qwen2, qwen2.5, qwen3, chatml, gemma)");
+  SPCT_CHECK(!t.empty(), source,
+             ": no chat_template (choose one by name: llama3, qwen2, qwen2.5, qwen3, chatml, gemma)");
   if (has("<|start_header_id|>")) {
     SPCT_CHECK(!has("Cutting Knowledge Date"), source,
                ": the Llama-3.1+ chat template (tools, dated system prompt) is not supported; choose one by name");
@@ -197,8 +200,8 @@ std::string render_chat(ChatFormat format, const std::vector<ChatMessage>& messa
     case ChatFormat::byte: {
       std::string out = "<|bos|>";
       for (const auto& m : messages) {
-        SPCT_CHECK(m.role == "system" || m.role == "user" || m.role == "assistant", "chat template byte: unknown role '",
-                   m.role, "'");
+        SPCT_CHECK(m.role == "system" || m.role == "user" || m.role == "assistant",
+                   "chat template byte: unknown role '", m.role, "'");
         out += "<|" + m.role + "|>" + m.content + "<|end|>";
       }
       if (options.add_generation_prompt) out += "<|assistant|>";

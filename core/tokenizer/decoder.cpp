@@ -40,8 +40,12 @@ void append_byte_level(const std::string& token, std::string& out) {
 
 int byte_token_value(const std::string& t) {
   if (t.size() != 6 || t.compare(0, 3, "<0x") != 0 || t[5] != '>') return -1;
-  auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                            : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+  auto hex = [](char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
+  };
   int hi = hex(t[3]), lo = hex(t[4]);
   return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }
@@ -51,7 +55,8 @@ std::vector<std::string> byte_fallback(std::vector<std::string> tokens) {
   std::string bytes;
   auto flush = [&]() {
     if (bytes.empty()) return;
-    if (is_valid_utf8(bytes)) out.push_back(bytes);
+    if (is_valid_utf8(bytes))
+      out.push_back(bytes);
     else
       for (size_t i = 0; i < bytes.size(); ++i) out.push_back("\xEF\xBF\xBD");  // one U+FFFD per byte, as HF
     bytes.clear();
@@ -106,7 +111,8 @@ void Decoder::add_step(const nlohmann::json& j, const std::string& source) {
     s.kind = Step::byte_level;
   } else if (type == "Replace") {
     const auto& pat = j.at("pattern");
-    SPCT_CHECK(pat.contains("String"), source, ": decoder Replace: only literal {\"String\": ...} patterns are supported");
+    SPCT_CHECK(pat.contains("String"), source,
+               ": decoder Replace: only literal {\"String\": ...} patterns are supported");
     s.kind = Step::replace;
     s.from = pat["String"].get<std::string>();
     s.to = j.at("content").get<std::string>();
@@ -143,9 +149,7 @@ std::string Decoder::decode(std::vector<std::string> tokens) const {
       case Step::replace:
         for (auto& t : tokens) t = replace_all(t, s.from, s.to);
         break;
-      case Step::byte_fallback:
-        tokens = byte_fallback(std::move(tokens));
-        break;
+      case Step::byte_fallback: tokens = byte_fallback(std::move(tokens)); break;
       case Step::fuse: {
         std::string all;
         for (const auto& t : tokens) all += t;

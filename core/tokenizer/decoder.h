@@ -20,8 +20,8 @@ class Decoder {
  private:
   struct Step {
     enum Kind { byte_level, replace, byte_fallback, fuse, strip, metaspace } kind;
-    std::string from, to;   // replace; metaspace: `from` is the replacement character
-    std::string content;    // strip: the character stripped
+    std::string from, to;  // replace; metaspace: `from` is the replacement character
+    std::string content;   // strip: the character stripped
     int start = 0, stop = 0;
     bool prepend_first = true;  // metaspace: prepend_scheme != never
   };

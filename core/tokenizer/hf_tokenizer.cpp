@@ -26,8 +26,8 @@ std::vector<std::pair<std::string, std::string>> parse_merges(const json& merges
     if (m.is_string()) {
       const std::string s = m.get<std::string>();
       size_t space = s.find(' ');
-      SPCT_CHECK(space != std::string::npos && s.find(' ', space + 1) == std::string::npos, source,
-                 ": model.merges[", i, "] '", s, "' is not two tokens separated by one space");
+      SPCT_CHECK(space != std::string::npos && s.find(' ', space + 1) == std::string::npos, source, ": model.merges[",
+                 i, "] '", s, "' is not two tokens separated by one space");
       out.emplace_back(s.substr(0, space), s.substr(space + 1));
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
       out.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
@@ -139,8 +139,10 @@ void HfTokenizer::load_post_processor(const json& p, const std::string& source) 
 void HfTokenizer::encode_text(std::string_view text, bool at_text_start, std::vector<int32_t>& ids) const {
   std::string normalized = normalizer_.empty() ? std::string(text) : normalizer_.apply(text);
   std::vector<AddedVocab::Segment> segments;
-  if (added_.has_normalized()) added_.split(normalized, true, segments);
-  else segments.push_back({-1, 0, static_cast<uint32_t>(normalized.size())});
+  if (added_.has_normalized())
+    added_.split(normalized, true, segments);
+  else
+    segments.push_back({-1, 0, static_cast<uint32_t>(normalized.size())});
   std::vector<Span> pieces;
   std::string work;
   for (const auto& seg : segments) {
@@ -161,8 +163,10 @@ std::vector<int32_t> HfTokenizer::encode(std::string_view text, bool add_special
   std::vector<AddedVocab::Segment> segments;
   added_.split(text, false, segments);
   for (const auto& seg : segments) {
-    if (seg.id >= 0) ids.push_back(seg.id);
-    else encode_text(text.substr(seg.begin, seg.end - seg.begin), seg.begin == 0, ids);
+    if (seg.id >= 0)
+      ids.push_back(seg.id);
+    else
+      encode_text(text.substr(seg.begin, seg.end - seg.begin), seg.begin == 0, ids);
   }
   if (add_special) ids.insert(ids.end(), suffix_ids_.begin(), suffix_ids_.end());
   return ids;

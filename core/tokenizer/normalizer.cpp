@@ -53,7 +53,8 @@ void Normalizer::add_step(const nlohmann::json& j, const std::string& source) {
     steps_.push_back({Step::nfc, "", ""});
   } else if (type == "Replace") {
     const auto& pat = j.at("pattern");
-    SPCT_CHECK(pat.contains("String"), source, ": normalizer Replace: only literal {\"String\": ...} patterns are supported");
+    SPCT_CHECK(pat.contains("String"), source,
+               ": normalizer Replace: only literal {\"String\": ...} patterns are supported");
     steps_.push_back({Step::replace, pat["String"].get<std::string>(), j.at("content").get<std::string>()});
   } else if (type == "Prepend") {
     steps_.push_back({Step::prepend, "", j.at("prepend").get<std::string>()});
@@ -73,8 +74,12 @@ std::string Normalizer::apply(std::string_view text) const {
   for (const Step& step : steps_) {
     switch (step.kind) {
       case Step::nfc: s = nfc(s); break;
-      case Step::replace: if (!step.from.empty()) s = replace_all(s, step.from, step.to); break;
-      case Step::prepend: if (!s.empty()) s.insert(0, step.to); break;
+      case Step::replace:
+        if (!step.from.empty()) s = replace_all(s, step.from, step.to);
+        break;
+      case Step::prepend:
+        if (!s.empty()) s.insert(0, step.to);
+        break;
       case Step::strip: s = strip(s, step.left, step.right); break;
     }
   }

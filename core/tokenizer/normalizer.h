@@ -20,7 +20,7 @@ class Normalizer {
  private:
   struct Step {
     enum Kind { nfc, replace, prepend, strip } kind;
-    std::string from, to;  // replace: literal pattern and content; prepend: `to`
+    std::string from, to;              // replace: literal pattern and content; prepend: `to`
     bool left = false, right = false;  // strip
   };
   void add_step(const nlohmann::json& config, const std::string& source);

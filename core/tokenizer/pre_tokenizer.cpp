@@ -32,9 +32,12 @@ struct CodePoints {
       cp.push_back(c);
       uint8_t k = 0;
       if (c < 0x80) {
-        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') k = kL;
-        else if (c >= '0' && c <= '9') k = kN;
-        else if (c == ' ' || (c >= 0x09 && c <= 0x0D)) k = kS;
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+          k = kL;
+        else if (c >= '0' && c <= '9')
+          k = kN;
+        else if (c == ' ' || (c >= 0x09 && c <= 0x0D))
+          k = kS;
       } else {
         k = is_letter(c) ? kL : is_number(c) ? kN : is_regex_space(c) ? kS : 0;
       }
@@ -150,8 +153,10 @@ void apply_behavior(std::vector<Piece>& parts, SplitBehavior behavior, std::vect
       size_t first = out.size();
       bool previous_match = false;
       for (const Piece& p : parts) {
-        if (p.is_match && !previous_match && out.size() > first) out.back().end = p.span.end;
-        else out.push_back(p.span);
+        if (p.is_match && !previous_match && out.size() > first)
+          out.back().end = p.span.end;
+        else
+          out.push_back(p.span);
         previous_match = p.is_match;
       }
       return;
@@ -160,8 +165,10 @@ void apply_behavior(std::vector<Piece>& parts, SplitBehavior behavior, std::vect
       std::vector<Span> rev;
       bool previous_match = false;
       for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-        if (it->is_match && !previous_match && !rev.empty()) rev.back().begin = it->span.begin;
-        else rev.push_back(it->span);
+        if (it->is_match && !previous_match && !rev.empty())
+          rev.back().begin = it->span.begin;
+        else
+          rev.push_back(it->span);
         previous_match = it->is_match;
       }
       out.insert(out.end(), rev.rbegin(), rev.rend());
@@ -171,8 +178,10 @@ void apply_behavior(std::vector<Piece>& parts, SplitBehavior behavior, std::vect
       size_t first = out.size();
       bool previous_match = false;
       for (const Piece& p : parts) {
-        if (p.is_match && previous_match && out.size() > first) out.back().end = p.span.end;
-        else out.push_back(p.span);
+        if (p.is_match && previous_match && out.size() > first)
+          out.back().end = p.span.end;
+        else
+          out.push_back(p.span);
         previous_match = p.is_match;
       }
       return;
@@ -295,8 +304,10 @@ void PreTokenizer::split(std::string& text, bool at_text_start, std::vector<Span
       std::string out;
       out.reserve(text.size() + 3);
       for (char ch : text) {
-        if (ch == ' ') out += first.replacement;
-        else out += ch;
+        if (ch == ' ')
+          out += first.replacement;
+        else
+          out += ch;
       }
       bool prepend = first.prepend_scheme == "always" || (first.prepend_scheme == "first" && at_text_start);
       if (prepend && out.compare(0, first.replacement.size(), first.replacement) != 0) out.insert(0, first.replacement);
@@ -312,19 +323,19 @@ void PreTokenizer::split(std::string& text, bool at_text_start, std::vector<Span
     for (const Span& p : pieces) {
       std::string_view body(text.data() + p.begin, p.end - p.begin);
       switch (s.kind) {
-        case Step::regex:
-          split_by_pattern(s.pattern, body, p.begin, next);
-          break;
-        case Step::literal_split:
-          split_literal(text, p, s.literal, s.invert, s.behavior, next);
-          break;
+        case Step::regex: split_by_pattern(s.pattern, body, p.begin, next); break;
+        case Step::literal_split: split_literal(text, p, s.literal, s.invert, s.behavior, next); break;
         case Step::byte_level:
-          if (s.use_regex) split_by_pattern(SplitPattern::gpt2, body, p.begin, next);
-          else next.push_back(p);
+          if (s.use_regex)
+            split_by_pattern(SplitPattern::gpt2, body, p.begin, next);
+          else
+            next.push_back(p);
           break;
         case Step::metaspace:
-          if (s.split) split_literal(text, p, s.replacement, false, SplitBehavior::merged_with_next, next);
-          else next.push_back(p);
+          if (s.split)
+            split_literal(text, p, s.replacement, false, SplitBehavior::merged_with_next, next);
+          else
+            next.push_back(p);
           break;
       }
     }

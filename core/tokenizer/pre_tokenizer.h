@@ -44,11 +44,11 @@ class PreTokenizer {
     std::string literal;
     SplitBehavior behavior = SplitBehavior::isolated;
     bool invert = false;
-    bool add_prefix_space = false;                  // ByteLevel
-    bool use_regex = false;                         // ByteLevel: split with the GPT-2 pattern
-    std::string replacement = "\xE2\x96\x81";      // Metaspace: U+2581
-    std::string prepend_scheme = "always";          // Metaspace
-    bool split = true;                              // Metaspace
+    bool add_prefix_space = false;             // ByteLevel
+    bool use_regex = false;                    // ByteLevel: split with the GPT-2 pattern
+    std::string replacement = "\xE2\x96\x81";  // Metaspace: U+2581
+    std::string prepend_scheme = "always";     // Metaspace
+    bool split = true;                         // Metaspace
   };
   void add_step(const nlohmann::json& config, const std::string& source);
 

@@ -72,8 +72,10 @@ tok::TokenizerConfig load_config(const std::string& dir) {
     config.eos_token = token_text(cfg, "eos_token");
     config.pad_token = token_text(cfg, "pad_token");
     config.chat_template = chat_template_text(cfg);
-    if (cfg.contains("add_bos_token") && cfg["add_bos_token"].is_boolean()) config.add_bos = cfg["add_bos_token"].get<bool>();
-    if (cfg.contains("add_eos_token") && cfg["add_eos_token"].is_boolean()) config.add_eos = cfg["add_eos_token"].get<bool>();
+    if (cfg.contains("add_bos_token") && cfg["add_bos_token"].is_boolean())
+      config.add_bos = cfg["add_bos_token"].get<bool>();
+    if (cfg.contains("add_eos_token") && cfg["add_eos_token"].is_boolean())
+      config.add_eos = cfg["add_eos_token"].get<bool>();
   }
   if (config.chat_template.empty()) read_file(dir + "/chat_template.jinja", &config.chat_template);
   return config;

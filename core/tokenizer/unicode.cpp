@@ -86,16 +86,35 @@ int utf8_sequence(std::string_view s, size_t i, bool* complete) {
   unsigned char c = b(i);
   int need;
   unsigned char lo = 0x80, hi = 0xBF;
-  if (c < 0x80) { *complete = true; return 1; }
-  if (c >= 0xC2 && c <= 0xDF) need = 1;
-  else if (c >= 0xE0 && c <= 0xEF) { need = 2; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
-  else if (c >= 0xF0 && c <= 0xF4) { need = 3; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
-  else { *complete = false; return 1; }
+  if (c < 0x80) {
+    *complete = true;
+    return 1;
+  }
+  if (c >= 0xC2 && c <= 0xDF)
+    need = 1;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    need = 2;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    need = 3;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    *complete = false;
+    return 1;
+  }
   int len = 1;
   for (int k = 0; k < need; ++k) {
-    if (i + len >= s.size()) { *complete = false; return len; }
+    if (i + len >= s.size()) {
+      *complete = false;
+      return len;
+    }
     unsigned char x = b(i + len);
-    if (x < (k == 0 ? lo : 0x80) || x > (k == 0 ? hi : 0xBF)) { *complete = false; return len; }
+    if (x < (k == 0 ? lo : 0x80) || x > (k == 0 ? hi : 0xBF)) {
+      *complete = false;
+      return len;
+    }
     ++len;
   }
   *complete = true;
@@ -106,7 +125,10 @@ int utf8_sequence(std::string_view s, size_t i, bool* complete) {
 
 char32_t decode_utf8(std::string_view s, size_t i, int* len) {
   unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) { *len = 1; return c; }
+  if (c < 0x80) {
+    *len = 1;
+    return c;
+  }
   bool complete;
   *len = utf8_sequence(s, i, &complete);
   if (!complete) return 0xFFFD;
@@ -136,9 +158,7 @@ void append_utf8(std::string& out, char32_t cp) {
 bool is_letter(char32_t cp) { return has(cp, kLetterF, tables::kLetter, tables::kLetter_size); }
 bool is_number(char32_t cp) { return has(cp, kNumberF, tables::kNumber, tables::kNumber_size); }
 bool is_regex_space(char32_t cp) { return has(cp, kRegexSpaceF, tables::kRegexSpace, tables::kRegexSpace_size); }
-bool is_python_space(char32_t cp) {
-  return has(cp, kPythonSpaceF, tables::kPythonSpace, tables::kPythonSpace_size);
-}
+bool is_python_space(char32_t cp) { return has(cp, kPythonSpaceF, tables::kPythonSpace, tables::kPythonSpace_size); }
 
 uint8_t combining_class(char32_t cp) {
   const auto* r = tables::kCombiningClass;
@@ -150,7 +170,10 @@ uint8_t combining_class(char32_t cp) {
 std::string nfc(std::string_view s) {
   bool needed = false;
   for (size_t i = 0; i < s.size() && !needed;) {
-    if (static_cast<unsigned char>(s[i]) < 0x80) { ++i; continue; }
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
     int len;
     char32_t cp = decode_utf8(s, i, &len);
     needed = has(cp, kNfcUnsafeF, tables::kNfcUnsafe, tables::kNfcUnsafe_size);
@@ -168,7 +191,10 @@ std::string nfc(std::string_view s) {
   }
   // Canonical ordering: a stable sort of each run of non-starters by combining class.
   for (size_t i = 0; i < buf.size();) {
-    if (combining_class(buf[i]) == 0) { ++i; continue; }
+    if (combining_class(buf[i]) == 0) {
+      ++i;
+      continue;
+    }
     size_t j = i;
     while (j < buf.size() && combining_class(buf[j]) != 0) ++j;
     std::stable_sort(buf.begin() + i, buf.begin() + j,
@@ -205,8 +231,10 @@ std::string utf8_lossy(std::string_view bytes) {
   for (size_t i = 0; i < bytes.size();) {
     bool complete;
     int len = utf8_sequence(bytes, i, &complete);
-    if (complete) out.append(bytes.substr(i, len));
-    else out += "\xEF\xBF\xBD";
+    if (complete)
+      out.append(bytes.substr(i, len));
+    else
+      out += "\xEF\xBF\xBD";
     i += len;
   }
   return out;

@@ -12,9 +12,9 @@ namespace spct::rewards {
 
 struct BenchmarkOptions {
   std::vector<int> ks = {1, 2, 4, 8};
-  int k_meta = 0;       // 0: k / 2
-  bool greedy = true;   // also judge once at temperature 0
-  JudgeOptions judge;   // temperature, principle mode, seed, ...
+  int k_meta = 0;      // 0: k / 2
+  bool greedy = true;  // also judge once at temperature 0
+  JudgeOptions judge;  // temperature, principle mode, seed, ...
 };
 
 // Runs the judgments and returns the methods' results (greedy, voting@k, metarm@k).

@@ -41,16 +41,19 @@ MethodResult run_method(const std::string& method, int k, const std::vector<RmIt
   return r;
 }
 
-
 nlohmann::json num(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
 
 nlohmann::json stats_json(const SubsetStats& s) {
   const Interval w = wilson_interval(s.correct, s.items);
-  return {{"items", s.items}, {"correct", s.correct}, {"accuracy", num(s.accuracy())},
+  return {{"items", s.items},
+          {"correct", s.correct},
+          {"accuracy", num(s.accuracy())},
           {"accuracy_interval", s.items ? nlohmann::json{w.low, w.high} : nlohmann::json(nullptr)},
           {"chance_accuracy", num(s.chance_accuracy())},
-          {"single_items", s.single_items}, {"auc", num(s.auc())},
-          {"malformed_rate", s.trajectories ? nlohmann::json(double(s.malformed) / s.trajectories) : nlohmann::json(nullptr)}};
+          {"single_items", s.single_items},
+          {"auc", num(s.auc())},
+          {"malformed_rate",
+           s.trajectories ? nlohmann::json(double(s.malformed) / s.trajectories) : nlohmann::json(nullptr)}};
 }
 
 nlohmann::json correct_json(const std::vector<int>& correct) {
@@ -71,9 +74,15 @@ void add_comparison(nlohmann::json& out, const MethodResult* a, const MethodResu
   const auto [x, y] = paired_items(a->correct, b->correct);
   if (x.empty()) return;
   const PairedComparison c = compare_paired(x, y, {2000, seed, 0.05});
-  out.push_back({{"a", a->method + "@" + std::to_string(a->k)}, {"b", b->method + "@" + std::to_string(b->k)},
-                 {"items", c.items}, {"difference", c.difference}, {"interval", {c.interval.low, c.interval.high}},
-                 {"only_a", c.only_a}, {"only_b", c.only_b}, {"p_value", c.p_value}, {"verdict", c.verdict}});
+  out.push_back({{"a", a->method + "@" + std::to_string(a->k)},
+                 {"b", b->method + "@" + std::to_string(b->k)},
+                 {"items", c.items},
+                 {"difference", c.difference},
+                 {"interval", {c.interval.low, c.interval.high}},
+                 {"only_a", c.only_a},
+                 {"only_b", c.only_b},
+                 {"p_value", c.p_value},
+                 {"verdict", c.verdict}});
 }
 
 }  // namespace
@@ -110,8 +119,11 @@ nlohmann::json results_to_json(const std::vector<MethodResult>& results, uint64_
   for (const auto& r : results) {
     nlohmann::json subsets = nlohmann::json::object();
     for (const auto& [name, s] : r.subsets) subsets[name] = stats_json(s);
-    methods.push_back({{"method", r.method}, {"k", r.k}, {"overall", stats_json(r.overall)},
-                       {"subset_mean_accuracy", num(r.subset_mean_accuracy())}, {"subsets", subsets},
+    methods.push_back({{"method", r.method},
+                       {"k", r.k},
+                       {"overall", stats_json(r.overall)},
+                       {"subset_mean_accuracy", num(r.subset_mean_accuracy())},
+                       {"subsets", subsets},
                        {"item_correct", correct_json(r.correct)}});
   }
   const MethodResult* previous = nullptr;
@@ -129,7 +141,8 @@ std::string results_to_csv(const std::vector<MethodResult>& results) {
   std::ostringstream os;
   os << std::setprecision(6) << "method,k,subset,metric,value,items\n";
   auto rows = [&](const MethodResult& r, const std::string& subset, const SubsetStats& s) {
-    if (s.items) os << r.method << "," << r.k << "," << subset << ",accuracy," << s.accuracy() << "," << s.items << "\n";
+    if (s.items)
+      os << r.method << "," << r.k << "," << subset << ",accuracy," << s.accuracy() << "," << s.items << "\n";
     if (s.single_items && !std::isnan(s.auc()))
       os << r.method << "," << r.k << "," << subset << ",auc," << s.auc() << "," << s.single_items << "\n";
     if (s.trajectories)

@@ -12,9 +12,9 @@
 namespace spct::rewards {
 
 struct SubsetStats {
-  int items = 0;          // n >= 2 items
+  int items = 0;  // n >= 2 items
   int correct = 0;
-  int single_items = 0;   // n == 1 items: judged by ROC-AUC of the vote probability
+  int single_items = 0;  // n == 1 items: judged by ROC-AUC of the vote probability
   std::vector<double> single_scores;
   std::vector<int> single_labels;
   int trajectories = 0, malformed = 0;
@@ -24,7 +24,7 @@ struct SubsetStats {
   // The accuracy of a judge that names a uniformly random response as the strict winner: the mean
   // of 1/n (1/2 for a pair, 1/3 or 1/4 for n-way). NaN without n >= 2 items.
   double chance_accuracy() const;
-  double auc() const;       // NaN without both labels among single-response items
+  double auc() const;  // NaN without both labels among single-response items
 };
 
 struct MethodResult {
@@ -35,14 +35,14 @@ struct MethodResult {
   // Per item, in the benchmark's order: 1 correct, 0 not (n >= 2 items), -1 a single-response item
   // (scored by ROC-AUC, not by accuracy). Two methods' vectors pair item by item (rewards/rules/stats.h).
   std::vector<int> correct;
-  double subset_mean_accuracy() const;         // mean of per-subset accuracies (Reward Bench style)
+  double subset_mean_accuracy() const;  // mean of per-subset accuracies (Reward Bench style)
 };
 
 struct EvalSpec {
   std::vector<int> ks = {1, 2, 4, 8};
-  int k_meta = 0;         // 0: k / 2 (at least 1)
-  bool with_meta = false; // trajectories carry meta_prob
-  uint64_t seed = 0;      // tie breaks
+  int k_meta = 0;          // 0: k / 2 (at least 1)
+  bool with_meta = false;  // trajectories carry meta_prob
+  uint64_t seed = 0;       // tie breaks
 };
 
 // greedy: one trajectory per item (may be empty to skip); sampled: at least max(ks) per item.

@@ -33,8 +33,8 @@ std::vector<std::vector<Trajectory>> sample_trajectories(const Transformer& grm,
                                                          const std::vector<uint64_t>& item_ids,
                                                          const std::vector<std::optional<int>>& hints) {
   SPCT_CHECK(k >= 1, "judge: k must be >= 1 (got ", k, ")");
-  SPCT_CHECK(item_ids.empty() || item_ids.size() == items.size(), "judge: ", item_ids.size(), " ids for ",
-             items.size(), " items");
+  SPCT_CHECK(item_ids.empty() || item_ids.size() == items.size(), "judge: ", item_ids.size(), " ids for ", items.size(),
+             " items");
   SPCT_CHECK(hints.empty() || hints.size() == items.size(), "judge: ", hints.size(), " hints for ", items.size(),
              " items");
   auto id_of = [&](size_t i) { return item_ids.empty() ? static_cast<uint64_t>(i) : item_ids[i]; };

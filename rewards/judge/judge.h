@@ -24,19 +24,19 @@ struct JudgeOptions {
   double top_p = 1.0;
   int64_t top_k = 0;
   int64_t max_new_tokens = 512;
-  int64_t batch_size = 16;  // sequences decoded together (continuous batching slots)
+  int64_t batch_size = 16;        // sequences decoded together (continuous batching slots)
   double memory_budget_gb = 8.0;  // rollout KV cache + workspaces (rollout.memory_budget_gb)
   bool cuda_graphs = true;        // rollout.cuda_graphs
   uint64_t seed = 0;
 };
 
 struct Trajectory {
-  Permutation order;               // displayed -> original
+  Permutation order;  // displayed -> original
   std::vector<int32_t> prompt_ids;
-  std::vector<int32_t> tokens;     // generated, the stop token included
-  std::string text;                // decoded, special tokens dropped
-  ScoreParse parse;                // scores in displayed order
-  double meta_prob = -1.0;         // < 0 until scored by the meta RM
+  std::vector<int32_t> tokens;  // generated, the stop token included
+  std::string text;             // decoded, special tokens dropped
+  ScoreParse parse;             // scores in displayed order
+  double meta_prob = -1.0;      // < 0 until scored by the meta RM
 };
 
 // The GRM prompt ids for `item` shown in `order` (chat template applied). hint: original index of
@@ -65,10 +65,10 @@ void score_trajectories(const MetaRM& meta_rm, std::vector<std::vector<Trajector
 
 struct Verdict {
   int num_responses = 0;
-  VoteResult vote;          // n >= 2: summed scores in original order, chosen best
-  SingleVote single;        // n == 1: mean 0/1 score over valid votes
-  bool correct = false;     // n >= 2: chosen == best; n == 1: (probability >= 0.5) == label
-  int malformed = 0;        // trajectories among the first k that did not parse
+  VoteResult vote;       // n >= 2: summed scores in original order, chosen best
+  SingleVote single;     // n == 1: mean 0/1 score over valid votes
+  bool correct = false;  // n >= 2: chosen == best; n == 1: (probability >= 0.5) == label
+  int malformed = 0;     // trajectories among the first k that did not parse
 };
 
 // Votes over the first k trajectories (all when k <= 0). k_meta < 0: plain voting; otherwise the

@@ -12,8 +12,8 @@ std::unique_ptr<MetaRM> MetaRM::load(const std::string& path, LoadOptions option
   options.num_labels = 1;
   auto model = load_model(path, options);
   SPCT_CHECK(model->config().num_labels == 1, path, ": a meta RM needs a sequence-classification head with ",
-             "num_labels = 1 (found ", model->config().num_labels, model->config().num_labels == 0 ? ": a causal LM" : "",
-             ")");
+             "num_labels = 1 (found ", model->config().num_labels,
+             model->config().num_labels == 0 ? ": a causal LM" : "", ")");
   return std::make_unique<MetaRM>(std::move(model));
 }
 
@@ -27,12 +27,13 @@ at::Tensor MetaRM::logits(const at::Tensor& ids, const at::Tensor& lengths) cons
   const auto dev = backbone_->options().device();
   at::Tensor len = lengths.to(dev, at::kLong);
   at::Tensor valid = at::arange(ids.size(1), len.options()).unsqueeze(0) < len.unsqueeze(1);  // (B, T)
-  at::Tensor hidden = backbone_->hidden(ids.to(dev), {at::Tensor(), valid});                   // (B, T, H)
+  at::Tensor hidden = backbone_->hidden(ids.to(dev), {at::Tensor(), valid});                  // (B, T, H)
   at::Tensor last = hidden.gather(1, (len - 1).view({-1, 1, 1}).expand({-1, 1, hidden.size(2)})).squeeze(1);
   return backbone_->logits(last).squeeze(-1).to(at::kFloat);  // (B,)
 }
 
-std::vector<double> MetaRM::probabilities(const std::vector<std::vector<int32_t>>& sequences, int64_t batch_size) const {
+std::vector<double> MetaRM::probabilities(const std::vector<std::vector<int32_t>>& sequences,
+                                          int64_t batch_size) const {
   c10::NoGradGuard no_grad;
   std::vector<double> out;
   out.reserve(sequences.size());

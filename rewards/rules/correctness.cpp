@@ -19,8 +19,8 @@ void validate(const Truth& t) {
 
 bool is_correct(const std::vector<int>& scores, const Truth& truth) {
   validate(truth);
-  SPCT_CHECK(scores.size() == static_cast<size_t>(truth.num_responses), "is_correct: ", scores.size(),
-             " scores for ", truth.num_responses, " responses");
+  SPCT_CHECK(scores.size() == static_cast<size_t>(truth.num_responses), "is_correct: ", scores.size(), " scores for ",
+             truth.num_responses, " responses");
   if (truth.num_responses == 1) return scores[0] == truth.label;
   for (int i = 0; i < truth.num_responses; ++i)
     if (i != truth.best && scores[i] >= scores[truth.best]) return false;

@@ -45,9 +45,8 @@ const std::string kSingleScores =
     "not. Write nothing after it.\n";
 
 // ---- placeholder names each kind of template may use --------------------------------------
-const std::set<std::string> kMainNames = {"query",     "responses", "num_responses", "principles",
-                                          "hint",      "score_range", "score_min",   "score_max",
-                                          "score_format"};
+const std::set<std::string> kMainNames = {"query",       "responses", "num_responses", "principles",  "hint",
+                                          "score_range", "score_min", "score_max",     "score_format"};
 
 bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
@@ -88,8 +87,7 @@ std::string render_hint(const JudgeInput& in, const Permutation& order, const Ju
                *in.hint);
     return render_template(t.single_hint, {{"verdict", *in.hint ? "correct" : "incorrect"}}, "single_hint");
   }
-  SPCT_CHECK(*in.hint >= 0 && *in.hint < n, "judge prompt: hint ", *in.hint, " is out of range for ", n,
-             " responses");
+  SPCT_CHECK(*in.hint >= 0 && *in.hint < n, "judge prompt: hint ", *in.hint, " is out of range for ", n, " responses");
   const int shown = displayed_position(order, *in.hint) + 1;
   return render_template(t.hint, {{"best", std::to_string(shown)}}, "hint");
 }
@@ -107,19 +105,10 @@ std::string render_query(const Query& query) {
 }
 
 PrincipleMode parse_principle_mode(const std::string& name) {
-  if (name == "generate") return PrincipleMode::generate;
-  if (name == "given") return PrincipleMode::given;
-  if (name == "none") return PrincipleMode::none;
-  throw_error("unknown principle mode '", name, "' (expected generate, given or none)");
-}
-
-const char* to_string(PrincipleMode mode) {
-  switch (mode) {
-    case PrincipleMode::generate: return "generate";
-    case PrincipleMode::given: return "given";
-    case PrincipleMode::none: return "none";
-  }
-  return "unknown";
+  const auto& names = enum_names(PrincipleMode{});
+  const auto it = std::find(names.begin(), names.end(), name);
+  if (it == names.end()) throw_error("unknown principle mode '", name, "' (expected generate, given or none)");
+  return static_cast<PrincipleMode>(it - names.begin());
 }
 
 JudgeTemplates default_templates() {
@@ -141,10 +130,16 @@ JudgeTemplates default_templates() {
 
 JudgeTemplates load_templates(const std::string& path) {
   JudgeTemplates t = default_templates();
-  const std::vector<std::pair<const char*, std::string*>> fields = {
-      {"generate", &t.generate}, {"given", &t.given}, {"none", &t.none}, {"single_generate", &t.single_generate},
-      {"single_given", &t.single_given}, {"single_none", &t.single_none}, {"hint", &t.hint},
-      {"single_hint", &t.single_hint}, {"response", &t.response}, {"response_separator", &t.response_separator}};
+  const std::vector<std::pair<const char*, std::string*>> fields = {{"generate", &t.generate},
+                                                                    {"given", &t.given},
+                                                                    {"none", &t.none},
+                                                                    {"single_generate", &t.single_generate},
+                                                                    {"single_given", &t.single_given},
+                                                                    {"single_none", &t.single_none},
+                                                                    {"hint", &t.hint},
+                                                                    {"single_hint", &t.single_hint},
+                                                                    {"response", &t.response},
+                                                                    {"response_separator", &t.response_separator}};
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -257,7 +252,7 @@ std::string build_judge_prompt(const JudgeInput& in, const JudgePromptConfig& co
   const bool single = n == 1;
   const char* name = single ? "single_" : "";
   return render_template(pick_template(config.templates, config.mode, single), values,
-                         std::string(name) + to_string(config.mode));
+                         std::string(name) + name_of(config.mode));
 }
 
 }  // namespace spct::rewards

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "rewards/rules/voting.h"
 
 namespace spct::rewards {
@@ -26,13 +27,13 @@ struct Query {
 // The query as the judge reads it: the text itself, or one "Role: content" paragraph per message.
 std::string render_query(const Query& query);
 
-enum class PrincipleMode { generate, given, none };
-PrincipleMode parse_principle_mode(const std::string& name);  // throws spct::Error naming it
-const char* to_string(PrincipleMode mode);
+// The principle mode (core/config.h's enum) by its name, as a command-line option gives it;
+// throws spct::Error naming an unknown one. name_of(mode) is the way back.
+PrincipleMode parse_principle_mode(const std::string& name);
 
 // One template per (mode, n == 1 or not), and the hint sentences inserted at {hint}.
 struct JudgeTemplates {
-  std::string generate, given, none;                        // n >= 2
+  std::string generate, given, none;                       // n >= 2
   std::string single_generate, single_given, single_none;  // n == 1: score 0 or 1
   std::string hint;         // n >= 2; placeholder {best}: displayed number of the best response
   std::string single_hint;  // n == 1; placeholder {verdict}: "correct" or "incorrect"

@@ -42,7 +42,8 @@ ordered_json grade_line(const std::string& line, const std::string& where) {
     throw_error(where, ": invalid JSON: ", e.what());
   }
   if (!obj.is_object()) throw_error(where, ": expected a JSON object");
-  if (!obj.contains("text") || !obj.at("text").is_string()) throw_error(where, ": field 'text': missing or not a string");
+  if (!obj.contains("text") || !obj.at("text").is_string())
+    throw_error(where, ": field 'text': missing or not a string");
   const Truth truth = read_truth(obj, where);
   try {
     validate(truth);
@@ -53,8 +54,10 @@ ordered_json grade_line(const std::string& line, const std::string& where) {
   obj["scores"] = g.parse.ok() ? ordered_json(g.parse.scores) : ordered_json(nullptr);
   obj["correct"] = g.correct;
   obj["reward"] = g.reward;
-  if (g.parse.ok()) obj.erase("error");
-  else obj["error"] = std::string(to_string(g.parse.error)) + ": " + g.parse.reason;
+  if (g.parse.ok())
+    obj.erase("error");
+  else
+    obj["error"] = std::string(to_string(g.parse.error)) + ": " + g.parse.reason;
   return obj;
 }
 

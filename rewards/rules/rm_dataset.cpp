@@ -48,8 +48,8 @@ Query parse_prompt(const json& obj, const std::string& where) {
     if (!p[i].is_object()) field_error(where, field, "expected a {role, content} object, got ", type_name(p[i]));
     for (const char* key : {"role", "content"})
       if (!p[i].contains(key)) field_error(where, field + "." + key, "missing");
-    q.messages.push_back({get_string(p[i], "role", where, field + ".role"),
-                          get_string(p[i], "content", where, field + ".content")});
+    q.messages.push_back(
+        {get_string(p[i], "role", where, field + ".role"), get_string(p[i], "content", where, field + ".content")});
   }
   return q;
 }
@@ -83,7 +83,8 @@ void parse_responses(const json& obj, const std::string& where, RmItem& item) {
   const json& r = obj.at("responses");
   if (!r.is_array() || r.empty()) field_error(where, "responses", "expected a non-empty list of strings");
   for (size_t i = 0; i < r.size(); ++i) {
-    if (!r[i].is_string()) field_error(where, "responses[" + std::to_string(i) + "]", "expected a string, got ", type_name(r[i]));
+    if (!r[i].is_string())
+      field_error(where, "responses[" + std::to_string(i) + "]", "expected a string, got ", type_name(r[i]));
     item.responses.push_back(r[i].get<std::string>());
   }
   const int n = static_cast<int>(item.responses.size());

@@ -11,9 +11,7 @@ constexpr std::string_view kBox = "\\boxed{";
 constexpr size_t kMaxQuoted = 24;  // longest entry quoted back in a reason
 
 // Our own test, not std::isspace: that one is undefined for negative chars (arbitrary bytes).
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -105,8 +103,10 @@ bool parse_int(std::string_view s, long& value, bool& big) {
   big = false;
   for (char c : s) {
     if (c < '0' || c > '9') return false;
-    if (value > 100000000) big = true;
-    else value = value * 10 + (c - '0');
+    if (value > 100000000)
+      big = true;
+    else
+      value = value * 10 + (c - '0');
   }
   if (negative) value = -value;
   return true;
@@ -122,9 +122,9 @@ ScoreParse parse_box(std::string_view content, int n, ScoreParse p) {
     start = comma + 1;
   }
   if (entries.size() != static_cast<size_t>(n))
-    return malformed(std::move(p), ParseError::wrong_count,
-                     "expected " + std::to_string(n) + " score(s) in the last \\boxed{}, found " +
-                         std::to_string(entries.size()));
+    return malformed(
+        std::move(p), ParseError::wrong_count,
+        "expected " + std::to_string(n) + " score(s) in the last \\boxed{}, found " + std::to_string(entries.size()));
   const ScoreRange range = score_range(n);
   for (size_t i = 0; i < entries.size(); ++i) {
     const std::string where = "score " + std::to_string(i + 1);
@@ -132,11 +132,12 @@ ScoreParse parse_box(std::string_view content, int n, ScoreParse p) {
     bool big = false;
     if (entries[i].empty()) return malformed(std::move(p), ParseError::not_integer, where + " is empty");
     if (!parse_int(entries[i], value, big))
-      return malformed(std::move(p), ParseError::not_integer, where + " (" + quoted(entries[i]) + ") is not an integer");
+      return malformed(std::move(p), ParseError::not_integer,
+                       where + " (" + quoted(entries[i]) + ") is not an integer");
     if (big || value < range.min || value > range.max)
       return malformed(std::move(p), ParseError::out_of_range,
-                       where + " (" + quoted(entries[i]) + ") is outside " + std::to_string(range.min) +
-                           ".." + std::to_string(range.max));
+                       where + " (" + quoted(entries[i]) + ") is outside " + std::to_string(range.min) + ".." +
+                           std::to_string(range.max));
     p.scores.push_back(static_cast<int>(value));
   }
   return p;
@@ -167,13 +168,16 @@ ScoreParse parse_scores(std::string_view text, int num_responses) {
   ScoreParse p;
   const size_t box = text.rfind(kBox);
   split_sections(text, box, p);
-  if (box == std::string_view::npos) return malformed(std::move(p), ParseError::no_box, "no \\boxed{...} in the output");
+  if (box == std::string_view::npos)
+    return malformed(std::move(p), ParseError::no_box, "no \\boxed{...} in the output");
   // Match braces so that a nested `{` (e.g. \boxed{\text{7}, 3}) cannot end the box early.
   const size_t open = box + kBox.size();
   int depth = 1;
   for (size_t i = open; i < text.size(); ++i) {
-    if (text[i] == '{') ++depth;
-    else if (text[i] == '}' && --depth == 0) return parse_box(text.substr(open, i - open), num_responses, std::move(p));
+    if (text[i] == '{')
+      ++depth;
+    else if (text[i] == '}' && --depth == 0)
+      return parse_box(text.substr(open, i - open), num_responses, std::move(p));
   }
   return malformed(std::move(p), ParseError::unclosed_box, "the last \\boxed{ is never closed");
 }

@@ -32,7 +32,7 @@ struct ScoreParse {
   std::string principles;   // text under the "Principles:" heading; empty if there is none
   std::string critique;     // text under the "Critique:" heading; empty if there is none
   ParseError error = ParseError::none;
-  std::string reason;       // human-readable reason, empty when ok
+  std::string reason;  // human-readable reason, empty when ok
   bool ok() const { return error == ParseError::none; }
 };
 

@@ -97,9 +97,12 @@ PairedComparison compare_paired(const std::vector<int>& a, const std::vector<int
   c.interval = paired_bootstrap(a, b, bootstrap_resamples(c.items, o.rounds, o.seed));
   c.p_value = mcnemar_exact_p(c.only_a, c.only_b);
   const bool significant = c.p_value < o.alpha;
-  if (significant && c.interval.low > 0) c.verdict = "holds";
-  else if (significant && c.interval.high < 0) c.verdict = "reversed";
-  else c.verdict = "within noise";
+  if (significant && c.interval.low > 0)
+    c.verdict = "holds";
+  else if (significant && c.interval.high < 0)
+    c.verdict = "reversed";
+  else
+    c.verdict = "within noise";
   return c;
 }
 

@@ -50,16 +50,16 @@ std::pair<std::vector<int>, std::vector<int>> paired_items(const std::vector<int
 struct PairedComparison {
   int64_t items = 0;
   double accuracy_a = 0, accuracy_b = 0;
-  double difference = 0;     // accuracy_a - accuracy_b
-  Interval interval;         // paired bootstrap, 95%
+  double difference = 0;           // accuracy_a - accuracy_b
+  Interval interval;               // paired bootstrap, 95%
   int64_t only_a = 0, only_b = 0;  // discordant items: a right and b wrong, and the reverse
-  double p_value = 1;        // exact McNemar
-  std::string verdict;       // "holds", "reversed" or "within noise"
+  double p_value = 1;              // exact McNemar
+  std::string verdict;             // "holds", "reversed" or "within noise"
 };
 
 struct CompareOptions {
-  int rounds = 2000;   // bootstrap resamples
-  uint64_t seed = 0;   // of the resampler: the same seed gives the same interval
+  int rounds = 2000;  // bootstrap resamples
+  uint64_t seed = 0;  // of the resampler: the same seed gives the same interval
   double alpha = 0.05;
 };
 

@@ -35,12 +35,12 @@ Permutation make_permutation(int num_responses, uint64_t seed, uint64_t item, ui
 }
 
 void check_permutation(const Permutation& order, int num_responses) {
-  SPCT_CHECK(order.size() == static_cast<size_t>(num_responses), "permutation has ", order.size(),
-             " entries for ", num_responses, " responses");
+  SPCT_CHECK(order.size() == static_cast<size_t>(num_responses), "permutation has ", order.size(), " entries for ",
+             num_responses, " responses");
   std::vector<bool> seen(num_responses, false);
   for (int original : order) {
-    SPCT_CHECK(original >= 0 && original < num_responses && !seen[original],
-               "not a permutation of 0..", num_responses - 1, ": entry ", original, " is out of range or repeated");
+    SPCT_CHECK(original >= 0 && original < num_responses && !seen[original], "not a permutation of 0..",
+               num_responses - 1, ": entry ", original, " is out of range or repeated");
     seen[original] = true;
   }
 }
@@ -98,15 +98,14 @@ std::vector<int> select_by_meta(const std::vector<double>& meta_probs, int k_met
   return order;
 }
 
-VoteResult meta_vote(const std::vector<VoteSample>& samples, const std::vector<double>& meta_probs,
-                     int num_responses, int k_meta, uint64_t tie_seed) {
-  SPCT_CHECK(samples.size() == meta_probs.size(), "meta_vote: ", samples.size(), " samples but ",
-             meta_probs.size(), " meta-RM probabilities");
+VoteResult meta_vote(const std::vector<VoteSample>& samples, const std::vector<double>& meta_probs, int num_responses,
+                     int k_meta, uint64_t tie_seed) {
+  SPCT_CHECK(samples.size() == meta_probs.size(), "meta_vote: ", samples.size(), " samples but ", meta_probs.size(),
+             " meta-RM probabilities");
   return vote(pick(samples, select_by_meta(meta_probs, k_meta)), num_responses, tie_seed);
 }
 
-SingleVote meta_vote_single(const std::vector<ScoreParse>& samples, const std::vector<double>& meta_probs,
-                            int k_meta) {
+SingleVote meta_vote_single(const std::vector<ScoreParse>& samples, const std::vector<double>& meta_probs, int k_meta) {
   SPCT_CHECK(samples.size() == meta_probs.size(), "meta_vote_single: ", samples.size(), " samples but ",
              meta_probs.size(), " meta-RM probabilities");
   return vote_single(pick(samples, select_by_meta(meta_probs, k_meta)));

@@ -55,9 +55,8 @@ SingleVote vote_single(const std::vector<ScoreParse>& samples);
 std::vector<int> select_by_meta(const std::vector<double>& meta_probs, int k_meta);
 
 // Votes among the samples that select_by_meta keeps (meta_probs[i] belongs to samples[i]).
-VoteResult meta_vote(const std::vector<VoteSample>& samples, const std::vector<double>& meta_probs,
-                     int num_responses, int k_meta, uint64_t tie_seed);
-SingleVote meta_vote_single(const std::vector<ScoreParse>& samples, const std::vector<double>& meta_probs,
-                            int k_meta);
+VoteResult meta_vote(const std::vector<VoteSample>& samples, const std::vector<double>& meta_probs, int num_responses,
+                     int k_meta, uint64_t tie_seed);
+SingleVote meta_vote_single(const std::vector<ScoreParse>& samples, const std::vector<double>& meta_probs, int k_meta);
 
 }  // namespace spct::rewards

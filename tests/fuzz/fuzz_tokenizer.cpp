@@ -77,7 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)f.tok->decode(ids, /*skip_special=*/true);
     // Added tokens may strip spaces around them (lstrip/rstrip): no round trip through those.
     const bool plain = std::none_of(ids.begin(), ids.end(), [&](int32_t id) { return f.tok->is_special(id); });
-    if (f.lossless && plain && !(data[0] & 2) && valid_utf8(text) && f.tok->decode(ids, false) != text) __builtin_trap();
+    if (f.lossless && plain && !(data[0] & 2) && valid_utf8(text) && f.tok->decode(ids, false) != text)
+      __builtin_trap();
   }
   return 0;
 }

@@ -38,12 +38,13 @@ namespace {
 // "truncated file: eof = 1024, ...".
 std::string hdf5_reason() {
   std::string reason;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD,
-           [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-             if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
-             return 0;
-           },
-           &reason);
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
+        if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
+        return 0;
+      },
+      &reason);
   H5Eclear2(H5E_DEFAULT);
   return reason.empty() ? "" : " (" + reason + ")";
 }
@@ -102,10 +103,9 @@ struct StoredType {
   H5T_class_t cls;
 };
 const StoredType kStoredTypes[] = {
-    {at::kFloat, "float32", H5T_FLOAT},     {at::kDouble, "float64", H5T_FLOAT},
-    {at::kHalf, "float16", H5T_FLOAT},      {at::kBFloat16, "bfloat16", H5T_INTEGER},
-    {at::kLong, "int64", H5T_INTEGER},      {at::kInt, "int32", H5T_INTEGER},
-    {at::kByte, "uint8", H5T_INTEGER},      {at::kBool, "bool", H5T_INTEGER},
+    {at::kFloat, "float32", H5T_FLOAT},       {at::kDouble, "float64", H5T_FLOAT}, {at::kHalf, "float16", H5T_FLOAT},
+    {at::kBFloat16, "bfloat16", H5T_INTEGER}, {at::kLong, "int64", H5T_INTEGER},   {at::kInt, "int32", H5T_INTEGER},
+    {at::kByte, "uint8", H5T_INTEGER},        {at::kBool, "bool", H5T_INTEGER},
 };
 
 const StoredType* stored_type(at::ScalarType s) {
@@ -148,8 +148,8 @@ Handle string_type(const std::string& file) {
 }
 
 void check_name(const std::string& name, const std::string& file) {
-  SPCT_CHECK(!name.empty() && name != "." && name.find('/') == std::string::npos, file,
-             ": tensor name '", name, "' cannot be an HDF5 dataset name (empty, '.' or has '/')");
+  SPCT_CHECK(!name.empty() && name != "." && name.find('/') == std::string::npos, file, ": tensor name '", name,
+             "' cannot be an HDF5 dataset name (empty, '.' or has '/')");
 }
 
 at::Tensor text_tensor(const std::string& text) {
@@ -174,9 +174,9 @@ class Writer {
     Handle gcpl(H5Check(H5Pcreate(H5P_GROUP_CREATE), path_, "H5Pcreate"), H5Pclose);
     H5Check(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), path_,
             "set link creation order");
-    return Handle(H5Check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT), path_,
-                          "create group /" + name),
-                  H5Gclose);
+    return Handle(
+        H5Check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT), path_, "create group /" + name),
+        H5Gclose);
   }
 
   // A dataset holding the tensor's bytes, with attributes dtype and crc32.
@@ -224,9 +224,9 @@ class Writer {
                   const std::string& what) {
     const std::string a = what + " attribute " + name;
     Handle space(H5Check(H5Screate(H5S_SCALAR), path_, "create dataspace"), H5Sclose);
-    Handle attr(H5Check(H5Acreate2(obj, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT), path_,
-                        "create " + a),
-                H5Aclose);
+    Handle attr(
+        H5Check(H5Acreate2(obj, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT), path_, "create " + a),
+        H5Aclose);
     H5Check(H5Awrite(attr, mem_type, v), path_, "write " + a);
   }
 
@@ -275,11 +275,10 @@ class Reader {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     std::error_code ec;
     SPCT_CHECK(fs::is_regular_file(path, ec), path, ": no such checkpoint file");
-    SPCT_CHECK(H5Fis_hdf5(path.c_str()) > 0, path, ": not an HDF5 file (truncated or overwritten?)",
-               hdf5_reason());
-    file_ = Handle(H5Check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path,
-                           "open (the file is truncated or corrupt)"),
-                   H5Fclose);
+    SPCT_CHECK(H5Fis_hdf5(path.c_str()) > 0, path, ": not an HDF5 file (truncated or overwritten?)", hdf5_reason());
+    file_ = Handle(
+        H5Check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "open (the file is truncated or corrupt)"),
+        H5Fclose);
   }
   const std::string& path() const { return path_; }
   hid_t root() const { return file_; }
@@ -297,12 +296,11 @@ class Reader {
     H5Check(H5Gget_info(group, &info), path_, "list " + what);
     std::vector<std::string> names;
     for (hsize_t i = 0; i < info.nlinks; ++i) {
-      const ssize_t n = H5Check(H5Lget_name_by_idx(group, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, nullptr, 0,
-                                                   H5P_DEFAULT),
-                                path_, "list " + what);
+      const ssize_t n =
+          H5Check(H5Lget_name_by_idx(group, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT), path_,
+                  "list " + what);
       std::string name(static_cast<size_t>(n) + 1, '\0');
-      H5Check(H5Lget_name_by_idx(group, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, name.data(), name.size(),
-                                 H5P_DEFAULT),
+      H5Check(H5Lget_name_by_idx(group, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT),
               path_, "list " + what);
       name.resize(static_cast<size_t>(n));
       names.push_back(name);
@@ -321,8 +319,8 @@ class Reader {
   std::string attr_str(hid_t obj, const std::string& name, const std::string& what = "/") const {
     Handle a = open_attr(obj, name, what);
     Handle t(H5Check(H5Aget_type(a), path_, "type of " + what + " attribute " + name), H5Tclose);
-    SPCT_CHECK(H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0, path_, ": ", what, " attribute ",
-               name, " is not a variable-length string");
+    SPCT_CHECK(H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0, path_, ": ", what, " attribute ", name,
+               " is not a variable-length string");
     Handle mem = string_type(path_);
     char* p = nullptr;
     H5Check(H5Aread(a, mem, &p), path_, "read " + what + " attribute " + name);
@@ -341,9 +339,9 @@ class Reader {
     SPCT_CHECK(st, path_, ": ", obj, ": unknown dtype '", dtype, "'");
     Handle type(H5Check(H5Dget_type(ds), path_, "type of " + obj), H5Tclose);
     const size_t elem = c10::elementSize(st->scalar);
-    SPCT_CHECK(H5Tget_class(type) == st->cls && H5Tget_size(type) == elem &&
-                   (elem == 1 || H5Tget_order(type) == H5T_ORDER_LE),
-               path_, ": ", obj, ": stored HDF5 type does not match its dtype attribute '", dtype, "'");
+    SPCT_CHECK(
+        H5Tget_class(type) == st->cls && H5Tget_size(type) == elem && (elem == 1 || H5Tget_order(type) == H5T_ORDER_LE),
+        path_, ": ", obj, ": stored HDF5 type does not match its dtype attribute '", dtype, "'");
     Handle space(H5Check(H5Dget_space(ds), path_, "dataspace of " + obj), H5Sclose);
     const int ndims = H5Check(H5Sget_simple_extent_ndims(space), path_, "rank of " + obj);
     std::vector<hsize_t> dims(ndims);
@@ -353,8 +351,8 @@ class Reader {
     if (bytes > 0) H5Check(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()), path_, "read " + obj);
     const uint32_t stored = static_cast<uint32_t>(attr_i64(ds, "crc32", obj));
     const uint32_t actual = tensor_crc32(t, bytes);
-    SPCT_CHECK(stored == actual, path_, ": ", obj, ": CRC32 mismatch (stored ", hex(stored), ", computed ",
-               hex(actual), "): the data is corrupt");
+    SPCT_CHECK(stored == actual, path_, ": ", obj, ": CRC32 mismatch (stored ", hex(stored), ", computed ", hex(actual),
+               "): the data is corrupt");
     return t;
   }
 
@@ -382,8 +380,8 @@ class Reader {
 
  private:
   Handle open_attr(hid_t obj, const std::string& name, const std::string& what) const {
-    SPCT_CHECK(H5Check(H5Aexists(obj, name.c_str()), path_, "look up " + what + " attribute " + name) > 0, path_,
-               ": ", what, ": missing attribute ", name);
+    SPCT_CHECK(H5Check(H5Aexists(obj, name.c_str()), path_, "look up " + what + " attribute " + name) > 0, path_, ": ",
+               what, ": missing attribute ", name);
     return Handle(H5Check(H5Aopen(obj, name.c_str(), H5P_DEFAULT), path_, "open " + what + " attribute " + name),
                   H5Aclose);
   }
@@ -433,8 +431,10 @@ void prune(const std::string& dir, int keep_last) {
     if (!parsed || parsed->step >= oldest_kept) continue;
     std::error_code ec;
     fs::remove(e.path(), ec);
-    if (ec) log::warn(e.path().string(), ": cannot remove old checkpoint file: ", ec.message());
-    else log::debug("removed old checkpoint file ", e.path().string());
+    if (ec)
+      log::warn(e.path().string(), ": cannot remove old checkpoint file: ", ec.message());
+    else
+      log::debug("removed old checkpoint file ", e.path().string());
   }
 }
 
@@ -660,13 +660,12 @@ std::unique_ptr<Transformer> model_from_checkpoint(const std::string& path, at::
     SPCT_CHECK(model->has_param(name), path, ": /params/", name, " is not a parameter of this ",
                family_name(model->config().family), " model");
     at::Tensor& p = model->param(name);
-    SPCT_CHECK(t.sizes() == p.sizes(), path, ": /params/", name, " has shape ", t.sizes(),
-               " but the config implies ", p.sizes());
+    SPCT_CHECK(t.sizes() == p.sizes(), path, ": /params/", name, " has shape ", t.sizes(), " but the config implies ",
+               p.sizes());
     p.copy_(t);
     seen.insert(name);
   }
-  for (const auto& [name, p] : model->parameters())
-    SPCT_CHECK(seen.count(name), path, ": missing /params/", name);
+  for (const auto& [name, p] : model->parameters()) SPCT_CHECK(seen.count(name), path, ": missing /params/", name);
   return model;
 }
 

@@ -23,15 +23,15 @@ using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 
 struct CheckpointState {
   int64_t step = 0;
-  std::string stage;         // name_of(Stage), e.g. "grpo"
-  int64_t data_cursor = 0;   // sequences of the stage's data consumed so far
-  NamedTensors params;       // HF names; float32, bfloat16 or float16
-  NamedTensors optimizer;    // e.g. "exp_avg.<param>"; empty when optimizer_shards > 0
+  std::string stage;                      // name_of(Stage), e.g. "grpo"
+  int64_t data_cursor = 0;                // sequences of the stage's data consumed so far
+  NamedTensors params;                    // HF names; float32, bfloat16 or float16
+  NamedTensors optimizer;                 // e.g. "exp_avg.<param>"; empty when optimizer_shards > 0
   std::map<std::string, at::Tensor> rng;  // "cpu", "cuda0", ...: Generator::get_state() bytes
-  std::string config_yaml;        // to_yaml(RunConfig) of the run that wrote it
-  std::string model_config_json;  // HF config.json text
-  std::string metrics_json;       // free-form JSON of the last metrics
-  int64_t optimizer_shards = 0;   // > 0: optimizer state lives in step_<N>.rank<R>.h5, R < this
+  std::string config_yaml;                // to_yaml(RunConfig) of the run that wrote it
+  std::string model_config_json;          // HF config.json text
+  std::string metrics_json;               // free-form JSON of the last metrics
+  int64_t optimizer_shards = 0;           // > 0: optimizer state lives in step_<N>.rank<R>.h5, R < this
 };
 
 std::string checkpoint_path(const std::string& dir, int64_t step);                  // <dir>/step_<N>.h5

@@ -22,17 +22,21 @@ uint64_t uniform_below(std::mt19937_64& rng, uint64_t n) {
 }  // namespace
 
 int64_t accum_steps_for(int64_t global_batch, int64_t micro_batch, int world) {
-  SPCT_CHECK(global_batch > 0 && micro_batch > 0 && world > 0, "batch sizes and world size must be positive: ",
-             "global_batch=", global_batch, ", micro_batch=", micro_batch, ", world=", world);
+  SPCT_CHECK(global_batch > 0 && micro_batch > 0 && world > 0,
+             "batch sizes and world size must be positive: ", "global_batch=", global_batch,
+             ", micro_batch=", micro_batch, ", world=", world);
   const int64_t per_step = micro_batch * world;
-  SPCT_CHECK(global_batch % per_step == 0, "global_batch=", global_batch, " is not a multiple of micro_batch=",
-             micro_batch, " x world=", world, " (= ", per_step, "): the global batch must be world * micro_batch",
-             " * accum_steps");
+  SPCT_CHECK(global_batch % per_step == 0, "global_batch=", global_batch,
+             " is not a multiple of micro_batch=", micro_batch, " x world=", world, " (= ", per_step,
+             "): the global batch must be world * micro_batch", " * accum_steps");
   return global_batch / per_step;
 }
 
 DataShard::DataShard(const ShardConfig& config, int world, int rank)
-    : cfg_(config), world_(world), rank_(rank), accum_(accum_steps_for(config.global_batch, config.micro_batch, world)) {
+    : cfg_(config),
+      world_(world),
+      rank_(rank),
+      accum_(accum_steps_for(config.global_batch, config.micro_batch, world)) {
   SPCT_CHECK(config.num_items > 0, "cannot shard an empty dataset (num_items=", config.num_items, ")");
   SPCT_CHECK(rank >= 0 && rank < world, "rank ", rank, " is not in a world of ", world);
 }

@@ -18,11 +18,13 @@ namespace {
 
 bool reducible(at::ScalarType t) {
   switch (t) {
-    case at::kFloat: case at::kDouble: case at::kBFloat16: case at::kHalf:
-    case at::kInt: case at::kLong:
-      return true;
-    default:
-      return false;
+    case at::kFloat:
+    case at::kDouble:
+    case at::kBFloat16:
+    case at::kHalf:
+    case at::kInt:
+    case at::kLong: return true;
+    default: return false;
   }
 }
 
@@ -85,8 +87,8 @@ class FinishedRequest final : public Dist::ReduceRequest {
 
 void Dist::check_flat(const at::Tensor& flat, const char* what) const {
   check_on_device(flat, what, 0);
-  SPCT_CHECK(flat.dim() == 1 && flat.is_contiguous(), what, " needs a contiguous 1-D tensor, got sizes ",
-             flat.sizes(), flat.is_contiguous() ? "" : " (not contiguous)");
+  SPCT_CHECK(flat.dim() == 1 && flat.is_contiguous(), what, " needs a contiguous 1-D tensor, got sizes ", flat.sizes(),
+             flat.is_contiguous() ? "" : " (not contiguous)");
   SPCT_CHECK(reducible(flat.scalar_type()), what, ": dtype ", flat.scalar_type(),
              " is not supported (float, double, bfloat16, half, int32, int64)");
 }
@@ -163,8 +165,7 @@ void Dist::reduce_bucket(std::vector<at::Tensor*>& bucket, ReduceOp op) {
 }
 
 void Dist::broadcast(std::vector<at::Tensor>& tensors, int root) {
-  SPCT_CHECK(root >= 0 && root < world_size(), "broadcast: root ", root, " is not a rank of a job of ",
-             world_size());
+  SPCT_CHECK(root >= 0 && root < world_size(), "broadcast: root ", root, " is not a rank of a job of ", world_size());
   c10::NoGradGuard no_grad;
   for (size_t i = 0; i < tensors.size(); ++i) {
     check_on_device(tensors[i], "broadcast", i);
@@ -189,19 +190,18 @@ at::Tensor Dist::all_gather(const at::Tensor& tensor) {
   int64_t shape_code = 17;
   for (int64_t d : trailing) shape_code = shape_code * 1000003 + d;
   const int64_t rows = tensor.size(0);
-  at::Tensor header = at::tensor(std::vector<int64_t>{rows, tensor.dim(),
-                                                      static_cast<int64_t>(tensor.scalar_type()), shape_code})
-                          .to(device());
+  at::Tensor header =
+      at::tensor(std::vector<int64_t>{rows, tensor.dim(), static_cast<int64_t>(tensor.scalar_type()), shape_code})
+          .to(device());
   at::Tensor headers = at::empty({world_size() * 4}, header.options());
   gather_flat(header, headers);
   headers = headers.cpu().view({world_size(), 4});
   const int64_t* h = headers.data_ptr<int64_t>();
   int64_t max_rows = 0;
   for (int r = 0; r < world_size(); ++r) {
-    SPCT_CHECK(h[4 * r + 1] == h[1] && h[4 * r + 2] == h[2] && h[4 * r + 3] == h[3],
-               "all_gather: rank ", r, " sent a tensor whose dims or dtype differ from rank 0's ",
-               "(only the first dim may differ); this rank has ", tensor.sizes(), " ",
-               tensor.scalar_type());
+    SPCT_CHECK(h[4 * r + 1] == h[1] && h[4 * r + 2] == h[2] && h[4 * r + 3] == h[3], "all_gather: rank ", r,
+               " sent a tensor whose dims or dtype differ from rank 0's ",
+               "(only the first dim may differ); this rank has ", tensor.sizes(), " ", tensor.scalar_type());
     max_rows = std::max(max_rows, h[4 * r]);
   }
   const int64_t row_numel = c10::multiply_integers(trailing);
@@ -235,8 +235,7 @@ bool launched_by_mpi() {
 }
 
 std::unique_ptr<Dist> make_dist(bool use_gpu) {
-  SPCT_CHECK(!use_gpu || at::hasCUDA(),
-             "a GPU run was requested, but LibTorch was built without CUDA or sees no GPU");
+  SPCT_CHECK(!use_gpu || at::hasCUDA(), "a GPU run was requested, but LibTorch was built without CUDA or sees no GPU");
   int initialized = 0;
   MPI_Initialized(&initialized);
   std::unique_ptr<Dist> dist;
@@ -256,8 +255,8 @@ std::unique_ptr<Dist> make_dist(bool use_gpu) {
       dist = detail::make_mpi_dist(topo);
     }
   }
-  log::info("dist: backend ", dist->backend(), ", ", dist->world_size(), " rank(s), ",
-            dist->local_size(), " per node, device ", dist->device());
+  log::info("dist: backend ", dist->backend(), ", ", dist->world_size(), " rank(s), ", dist->local_size(),
+            " per node, device ", dist->device());
   return dist;
 }
 

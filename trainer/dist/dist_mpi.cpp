@@ -19,9 +19,9 @@
 namespace spct::detail {
 namespace {
 
-bool g_owned = false;             // make_dist called MPI_Init_thread, so it finalizes too
+bool g_owned = false;  // make_dist called MPI_Init_thread, so it finalizes too
 int g_thread_level = MPI_THREAD_SINGLE;
-std::thread::id g_mpi_thread;     // the thread that may call MPI below MPI_THREAD_MULTIPLE
+std::thread::id g_mpi_thread;  // the thread that may call MPI below MPI_THREAD_MULTIPLE
 
 // MPI counts are ints: large buffers go in pieces of this many elements.
 constexpr int64_t kMaxCount = int64_t{1} << 30;
@@ -106,8 +106,7 @@ class MpiDist final : public Dist {
     const int64_t n = flat.numel();
     for (int64_t off = 0; off < n; off += kMaxCount) {
       const int count = static_cast<int>(std::min(kMaxCount, n - off));
-      mpiCheck(MPI_Allreduce(MPI_IN_PLACE, data + off * flat.element_size(), count, type, mop,
-                             MPI_COMM_WORLD));
+      mpiCheck(MPI_Allreduce(MPI_IN_PLACE, data + off * flat.element_size(), count, type, mop, MPI_COMM_WORLD));
     }
   }
 
@@ -125,8 +124,8 @@ class MpiDist final : public Dist {
   void gather_flat(const at::Tensor& in, at::Tensor& out) override {
     const int64_t bytes = static_cast<int64_t>(in.nbytes());
     SPCT_CHECK(bytes <= INT_MAX, "all_gather: ", bytes, " bytes per rank is more than MPI can send at once");
-    mpiCheck(MPI_Allgather(in.data_ptr(), static_cast<int>(bytes), MPI_BYTE, out.data_ptr(),
-                           static_cast<int>(bytes), MPI_BYTE, MPI_COMM_WORLD));
+    mpiCheck(MPI_Allgather(in.data_ptr(), static_cast<int>(bytes), MPI_BYTE, out.data_ptr(), static_cast<int>(bytes),
+                           MPI_BYTE, MPI_COMM_WORLD));
   }
 
  private:
@@ -215,8 +214,8 @@ std::vector<std::string> mpi_all_gather_strings(const std::string& value) {
   }
   SPCT_CHECK(total <= INT_MAX, "all_gather_strings: ", total, " bytes in all is more than MPI can gather");
   std::string all(static_cast<size_t>(total), '\0');
-  mpiCheck(MPI_Allgatherv(value.data(), static_cast<int>(len), MPI_CHAR, all.data(), counts.data(),
-                          displs.data(), MPI_CHAR, MPI_COMM_WORLD));
+  mpiCheck(MPI_Allgatherv(value.data(), static_cast<int>(len), MPI_CHAR, all.data(), counts.data(), displs.data(),
+                          MPI_CHAR, MPI_COMM_WORLD));
   std::vector<std::string> out;
   for (int r = 0; r < world; ++r) out.push_back(all.substr(displs[r], counts[r]));
   return out;
@@ -241,13 +240,10 @@ void mpi_check_thread(const char* what) {
 void mpi_abort(const std::string& why) {
   log::error("aborting the job: ", why);
   std::fflush(nullptr);
-  if (g_thread_level >= MPI_THREAD_MULTIPLE || std::this_thread::get_id() == g_mpi_thread)
-    MPI_Abort(MPI_COMM_WORLD, 1);
+  if (g_thread_level >= MPI_THREAD_MULTIPLE || std::this_thread::get_id() == g_mpi_thread) MPI_Abort(MPI_COMM_WORLD, 1);
   std::_Exit(1);
 }
 
-std::unique_ptr<Dist> make_mpi_dist(const DistTopology& topology) {
-  return std::make_unique<MpiDist>(topology);
-}
+std::unique_ptr<Dist> make_mpi_dist(const DistTopology& topology) { return std::make_unique<MpiDist>(topology); }
 
 }  // namespace spct::detail

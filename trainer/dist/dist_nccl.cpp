@@ -72,9 +72,8 @@ int pick_device(const DistTopology& topo) {
   const cudaError_t e = cudaGetDeviceCount(&count);
   SPCT_CHECK(e == cudaSuccess, "rank ", topo.rank, ": cudaGetDeviceCount failed: ", cudaGetErrorString(e));
   if (count == 1) return 0;
-  SPCT_CHECK(topo.local_rank < count, "rank ", topo.rank, " is local rank ", topo.local_rank, " of ",
-             topo.local_size, " on its node, but only ", count,
-             " GPUs are visible: launch at most one rank per GPU");
+  SPCT_CHECK(topo.local_rank < count, "rank ", topo.rank, " is local rank ", topo.local_rank, " of ", topo.local_size,
+             " on its node, but only ", count, " GPUs are visible: launch at most one rank per GPU");
   return topo.local_rank;
 }
 
@@ -98,8 +97,7 @@ class NcclDist final : public Dist {
   void reduce_flat(at::Tensor& flat, ReduceOp op) override {
     after_overlapped();
     ncclCheck(ncclAllReduce(flat.data_ptr(), flat.data_ptr(), static_cast<size_t>(flat.numel()),
-                            nccl_type(flat.scalar_type()), op == ReduceOp::sum ? ncclSum : ncclMax,
-                            comm_, stream()));
+                            nccl_type(flat.scalar_type()), op == ReduceOp::sum ? ncclSum : ncclMax, comm_, stream()));
     track("all_reduce");
   }
   void broadcast_flat(at::Tensor& flat, int root) override {
@@ -302,8 +300,8 @@ std::string NcclDist::watch_once() {
   const ncclResult_t r = ncclCommGetAsyncError(comm_, &state);
   if (r != ncclSuccess) state = r;
   if (state != ncclSuccess && state != ncclInProgress)
-    return log::detail::join("rank ", rank(), ": NCCL reported an asynchronous error: ",
-                             ncclGetErrorString(state), " (", ncclGetLastError(comm_), ")");
+    return log::detail::join("rank ", rank(), ": NCCL reported an asynchronous error: ", ncclGetErrorString(state),
+                             " (", ncclGetLastError(comm_), ")");
   std::lock_guard<std::mutex> lock(mutex_);
   while (!pending_.empty()) {
     Pending& p = pending_.front();
@@ -327,8 +325,6 @@ std::string NcclDist::watch_once() {
 
 }  // namespace
 
-std::unique_ptr<Dist> make_nccl_dist(const DistTopology& topology) {
-  return std::make_unique<NcclDist>(topology);
-}
+std::unique_ptr<Dist> make_nccl_dist(const DistTopology& topology) { return std::make_unique<NcclDist>(topology); }
 
 }  // namespace spct::detail

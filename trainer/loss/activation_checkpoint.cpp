@@ -19,8 +19,7 @@ struct BlockHolder : torch::CustomClassHolder {
 struct CheckpointedBlock : torch::autograd::Function<CheckpointedBlock> {
   // params are inputs so that autograd routes their gradients through this node; saving them
   // (leaves: saved as themselves) lets backward differentiate the recomputation with respect to them.
-  static variable_list forward(AutogradContext* ctx, const at::Tensor& h, at::TensorList params,
-                               const BlockFn& block) {
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& h, at::TensorList params, const BlockFn& block) {
     variable_list saved{h};
     saved.insert(saved.end(), params.begin(), params.end());
     ctx->save_for_backward(saved);

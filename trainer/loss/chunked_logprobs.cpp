@@ -164,8 +164,8 @@ ChunkedLogprobs linear_logprobs(const at::Tensor& hidden, const at::Tensor& weig
   return {out[0], with_entropy ? out[1] : at::Tensor()};
 }
 
-ChunkedLogprobs chunked_logprobs(const LogprobRows& rows, const at::Tensor& hidden, const at::Tensor& head,
-                                 const at::Tensor& targets, int64_t chunk_tokens, bool with_entropy) {
+ChunkedLogprobs recomputed_logprobs(const LogprobRows& rows, const at::Tensor& hidden, const at::Tensor& head,
+                                    const at::Tensor& targets, int64_t chunk_tokens, bool with_entropy) {
   const bool differentiable = at::GradMode::is_enabled() && (hidden.requires_grad() || head.requires_grad());
   if (!differentiable) {
     at::NoGradGuard no_grad;

@@ -20,8 +20,8 @@ struct ChunkedLogprobs {
 
 // hidden: (N, H); targets: (N) int64; head: the weight rows() uses (its gradient comes back
 // through the returned log-probs when it requires grad).
-ChunkedLogprobs chunked_logprobs(const LogprobRows& rows, const at::Tensor& hidden, const at::Tensor& head,
-                                 const at::Tensor& targets, int64_t chunk_tokens, bool with_entropy);
+ChunkedLogprobs recomputed_logprobs(const LogprobRows& rows, const at::Tensor& hidden, const at::Tensor& head,
+                                    const at::Tensor& targets, int64_t chunk_tokens, bool with_entropy);
 
 // The same for a plain linear LM head, logits = hidden weight^T / temperature (no soft-capping),
 // with a hand-written backward instead of differentiating a recomputation: the forward keeps one

@@ -53,14 +53,18 @@ at::Tensor entropy_of(const at::Tensor& logp) {
 // The LM head's weight: what Transformer::logits multiplies hidden states by.
 const at::Tensor& head_weight(const Transformer& model) {
   const ModelConfig& c = model.config();
-  const std::string name = c.num_labels > 0 ? "score.weight" : c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+  const std::string name = c.num_labels > 0        ? "score.weight"
+                           : c.tie_word_embeddings ? "model.embed_tokens.weight"
+                                                   : "lm_head.weight";
   for (const auto& [n, p] : model.parameters())
     if (n == name) return p;
   throw_error("token_logprobs: the model has no ", name);
 }
 
-TokenLogprobs chunked_logprobs(const Transformer& model, const at::Tensor& hidden, const at::Tensor& targets,
-                               int64_t chunk_tokens, double temperature, bool with_entropy) {
+// (B, T) log-probs of `model`'s LM head: the hand-written linear backward on the GPU where the head
+// allows it, the recomputing autograd Function otherwise.
+TokenLogprobs head_logprobs(const Transformer& model, const at::Tensor& hidden, const at::Tensor& targets,
+                            int64_t chunk_tokens, double temperature, bool with_entropy) {
   SPCT_CHECK(chunk_tokens > 0, "token_logprobs: chunk_tokens must be > 0, got ", chunk_tokens);
   SPCT_CHECK(hidden.dim() == 3, "token_logprobs: hidden must be (B, T, H), got ", shape_str(hidden));
   SPCT_CHECK(targets.dim() == 2 && targets.size(0) == hidden.size(0) && targets.size(1) == hidden.size(1),
@@ -78,8 +82,8 @@ TokenLogprobs chunked_logprobs(const Transformer& model, const at::Tensor& hidde
   const Transformer* m = &model;
   // (n, V) in the model's dtype (soft-cap included), then float32 log_softmax: one chunk at a time.
   const LogprobRows rows = [m, temperature](const at::Tensor& h) { return log_softmax_f32(m->logits(h), temperature); };
-  const ChunkedLogprobs c = spct::chunked_logprobs(rows, hidden.reshape({N, hidden.size(2)}), head_weight(model),
-                                                   targets.reshape({N}), chunk_tokens, with_entropy);
+  const ChunkedLogprobs c = recomputed_logprobs(rows, hidden.reshape({N, hidden.size(2)}), head_weight(model),
+                                                targets.reshape({N}), chunk_tokens, with_entropy);
   TokenLogprobs out;
   out.logprobs = c.logprobs.view({B, T});
   if (with_entropy) out.entropy = c.entropy.view({B, T});
@@ -99,12 +103,12 @@ at::Tensor entropy_from_logits(const at::Tensor& logits, double temperature) {
 
 at::Tensor token_logprobs(const Transformer& model, const at::Tensor& hidden, const at::Tensor& targets,
                           int64_t chunk_tokens, double temperature) {
-  return chunked_logprobs(model, hidden, targets, chunk_tokens, temperature, false).logprobs;
+  return head_logprobs(model, hidden, targets, chunk_tokens, temperature, false).logprobs;
 }
 
-TokenLogprobs token_logprobs_and_entropy(const Transformer& model, const at::Tensor& hidden,
-                                         const at::Tensor& targets, int64_t chunk_tokens, double temperature) {
-  return chunked_logprobs(model, hidden, targets, chunk_tokens, temperature, true);
+TokenLogprobs token_logprobs_and_entropy(const Transformer& model, const at::Tensor& hidden, const at::Tensor& targets,
+                                         int64_t chunk_tokens, double temperature) {
+  return head_logprobs(model, hidden, targets, chunk_tokens, temperature, true);
 }
 
 at::Tensor LossSum::mean() const { return normalizer > 0 ? sum / static_cast<double>(normalizer) : sum * 0.0; }
@@ -136,21 +140,20 @@ GroupAdvantages group_advantages(const at::Tensor& rewards, int64_t group_size, 
              "group_advantages: rewards ", shape_str(rewards), " are not a whole number of groups of ", group_size);
   c10::NoGradGuard no_grad;
   const at::Tensor r = rewards.detach().to(at::kDouble).view({-1, group_size});  // (groups, G)
-  const at::Tensor mean = r.mean(1, true);                                        // (groups, 1)
+  const at::Tensor mean = r.mean(1, true);                                       // (groups, 1)
   const at::Tensor centered = r - mean;
   const at::Tensor std = (centered.pow(2).sum(1, true) / double(group_size - 1)).sqrt();  // Bessel
-  const at::Tensor same = r.eq(r.narrow(1, 0, 1)).all(1, true);                  // (groups, 1)
+  const at::Tensor same = r.eq(r.narrow(1, 0, 1)).all(1, true);                           // (groups, 1)
   at::Tensor adv = scale_by_std ? centered / (std + eps) : centered;
   adv = adv.masked_fill(same, 0.0);
 
   GroupAdvantages out;
-  out.advantages = adv.reshape({-1}).to(at::kFloat);                         // (N)
+  out.advantages = adv.reshape({-1}).to(at::kFloat);                        // (N)
   out.zero_variance = same.expand({-1, group_size}).reshape({-1}).clone();  // (N)
   const at::Tensor flat = adv.reshape({-1});
-  const at::Tensor stats =
-      at::stack({flat.mean(), (flat - flat.mean()).pow(2).mean().sqrt(), flat.min(), flat.max(),
-                 same.sum().to(at::kDouble)})
-          .cpu();
+  const at::Tensor stats = at::stack({flat.mean(), (flat - flat.mean()).pow(2).mean().sqrt(), flat.min(), flat.max(),
+                                      same.sum().to(at::kDouble)})
+                               .cpu();
   const double* s = stats.data_ptr<double>();
   out.mean = s[0];
   out.std = s[1];
@@ -216,7 +219,7 @@ GrpoLoss grpo_loss_sum(const at::Tensor& logprobs, const at::Tensor& old_logprob
   const double lo = 1.0 - options.clip_eps_low, hi = 1.0 + options.clip_eps_high;
   const at::Tensor out_of_mask = mask.logical_not();
   const at::Tensor logp = logprobs.to(at::kFloat).masked_fill(out_of_mask, 0.0);  // (B, T)
-  const at::Tensor adv = advantages.detach().to(at::kFloat).unsqueeze(1);          // (B, 1)
+  const at::Tensor adv = advantages.detach().to(at::kFloat).unsqueeze(1);         // (B, 1)
 
   const at::Tensor ratio = at::exp(logp - clean(old_logprobs, out_of_mask));  // (B, T)
   // -min(ratio A, clip(ratio) A), written as a max of the negations.
@@ -241,11 +244,10 @@ GrpoLoss grpo_loss_sum(const at::Tensor& logprobs, const at::Tensor& old_logprob
   const at::Tensor m = mask.to(at::kDouble);
   const at::Tensor r = ratio.detach().to(at::kDouble) * m;
   const at::Tensor zero = at::zeros({}, m.options());
-  out.stats =
-      at::stack({(pg.detach().to(at::kDouble) * m).sum(), kl.defined() ? (kl.detach().to(at::kDouble) * m).sum() : zero,
-                 r.sum(), r.max(), (adv.lt(0) & ratio.lt(lo) & mask).sum().to(at::kDouble),
-                 (adv.gt(0) & ratio.gt(hi) & mask).sum().to(at::kDouble), m.sum(),
-                 tokens_per_seq.gt(0).sum().to(at::kDouble)});
+  out.stats = at::stack(
+      {(pg.detach().to(at::kDouble) * m).sum(), kl.defined() ? (kl.detach().to(at::kDouble) * m).sum() : zero, r.sum(),
+       r.max(), (adv.lt(0) & ratio.lt(lo) & mask).sum().to(at::kDouble),
+       (adv.gt(0) & ratio.gt(hi) & mask).sum().to(at::kDouble), m.sum(), tokens_per_seq.gt(0).sum().to(at::kDouble)});
   if (!options.read_metrics) return out;
   const at::Tensor s = out.stats.cpu();
   out.metrics = grpo_metrics(s);

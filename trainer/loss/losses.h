@@ -37,9 +37,8 @@ struct TokenLogprobs {
   at::Tensor entropy;   // (B, T) float32, no grad (a metric)
 };
 // token_logprobs plus the per-token entropy, from the same chunks of logits.
-TokenLogprobs token_logprobs_and_entropy(const Transformer& model, const at::Tensor& hidden,
-                                         const at::Tensor& targets, int64_t chunk_tokens,
-                                         double temperature = 1.0);
+TokenLogprobs token_logprobs_and_entropy(const Transformer& model, const at::Tensor& hidden, const at::Tensor& targets,
+                                         int64_t chunk_tokens, double temperature = 1.0);
 
 // ---- the accumulation contract ---------------------------------------------------------------
 
@@ -77,11 +76,10 @@ struct GroupAdvantages {
 };
 // rewards: (N) with N = groups * group_size, each group contiguous. A = (r - mean_G) / (std_G +
 // eps), std with Bessel's correction (as torch.std); scale_by_std = false (Dr.GRPO): A = r - mean_G.
-GroupAdvantages group_advantages(const at::Tensor& rewards, int64_t group_size, bool scale_by_std,
-                                 double eps = 1e-6);
+GroupAdvantages group_advantages(const at::Tensor& rewards, int64_t group_size, bool scale_by_std, double eps = 1e-6);
 
 struct GrpoLossOptions {
-  double beta = 0.08;       // KL coefficient
+  double beta = 0.08;  // KL coefficient
   KlEstimator kl_estimator = KlEstimator::k3;
   double clip_eps_low = 0.2;   // ratio clipped to [1 - clip_eps_low, 1 + clip_eps_high]
   double clip_eps_high = 0.2;  // > clip_eps_low: "clip-higher"
@@ -95,8 +93,8 @@ GrpoLossOptions grpo_loss_options(const GrpoSection& config);
 
 // Token sums over the valid tokens of one micro-batch, so metrics add up across micro-batches.
 struct GrpoMetrics {
-  double pg_sum = 0;        // policy-gradient term
-  double kl_sum = 0;        // KL estimate (before beta)
+  double pg_sum = 0;  // policy-gradient term
+  double kl_sum = 0;  // KL estimate (before beta)
   double ratio_sum = 0;
   double ratio_max = 0;
   int64_t clipped_low = 0;   // A < 0 and ratio < 1 - eps_low: the clipped branch is taken

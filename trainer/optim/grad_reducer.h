@@ -112,7 +112,7 @@ class GradReducer {
   Dist& dist_;
   NamedTensors params_;
   bool overlap_;
-  std::vector<int> owners_;         // sharded: owner rank per parameter; empty: all-reduce
+  std::vector<int> owners_;  // sharded: owner rank per parameter; empty: all-reduce
   std::vector<GradBucket> buckets_;
   std::vector<int64_t> bucket_of_;  // per parameter: its bucket, -1 for none
   std::vector<int64_t> slot_of_;    // per parameter: its index within the bucket
@@ -124,11 +124,11 @@ class GradReducer {
 
   mutable std::mutex mutex_;  // hooks may run on LibTorch's autograd thread of a CUDA device
   bool armed_ = false;
-  std::vector<char> ready_;                       // per parameter, this step
-  std::vector<int64_t> missing_;                  // per bucket: parameters not ready yet
-  size_t next_start_ = 0;                         // buckets [0, next_start_) are started
-  size_t polled_ = 0;                             // buckets [0, polled_) are known complete
-  size_t completed_ = 0;                          // sharded: buckets [0, completed_) are consumed
+  std::vector<char> ready_;                                     // per parameter, this step
+  std::vector<int64_t> missing_;                                // per bucket: parameters not ready yet
+  size_t next_start_ = 0;                                       // buckets [0, next_start_) are started
+  size_t polled_ = 0;                                           // buckets [0, polled_) are known complete
+  size_t completed_ = 0;                                        // sharded: buckets [0, completed_) are consumed
   std::vector<std::unique_ptr<Dist::ReduceRequest>> requests_;  // per bucket, this step
   int64_t ready_count_ = 0;
   int64_t started_in_backward_ = 0;

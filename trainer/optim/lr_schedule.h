@@ -8,11 +8,11 @@
 namespace spct {
 
 struct LrScheduleOptions {
-  double lr = 0.0;               // peak learning rate
+  double lr = 0.0;  // peak learning rate
   int64_t warmup_steps = 0;
   LrSchedule schedule = LrSchedule::constant;
-  int64_t total_steps = 0;       // cosine reaches the floor here
-  double min_lr_ratio = 0.0;     // cosine floor = lr * min_lr_ratio
+  int64_t total_steps = 0;    // cosine reaches the floor here
+  double min_lr_ratio = 0.0;  // cosine floor = lr * min_lr_ratio
 };
 
 // lr, warmup_steps, lr_schedule and steps (as total_steps) of a stage's config.

@@ -49,8 +49,8 @@ AdamW::AdamW(const NamedTensors& params, AdamWOptions options) : options_(option
   for (const auto& [name, param] : params) {
     SPCT_CHECK(param.defined(), "AdamW: parameter '", name, "' is undefined");
     SPCT_CHECK(seen.insert(name).second, "AdamW: parameter '", name, "' given twice");
-    SPCT_CHECK(is_training_dtype(param.scalar_type()), "AdamW: parameter '", name, "' has dtype ",
-               param.scalar_type(), "; expected float32, bfloat16 or float16");
+    SPCT_CHECK(is_training_dtype(param.scalar_type()), "AdamW: parameter '", name, "' has dtype ", param.scalar_type(),
+               "; expected float32, bfloat16 or float16");
     Slot slot;
     slot.name = name;
     slot.param = param;
@@ -100,8 +100,7 @@ void AdamW::step(double lr) {
 // not) of bounded size, so the float32 copies of bf16 gradients stay small.
 // The kernel derives the bias corrections from the step count.
 void AdamW::fused_step(double lr) {
-  if (!step_tensor_.defined())
-    step_tensor_ = at::zeros({}, slots_[0].param.options().dtype(at::kFloat));
+  if (!step_tensor_.defined()) step_tensor_ = at::zeros({}, slots_[0].param.options().dtype(at::kFloat));
   step_tensor_.fill_(static_cast<double>(step_));
   constexpr int64_t kGroupElements = int64_t{1} << 28;  // 1 GiB of float32 gradient copies at most
   for (bool decay : {false, true}) {
@@ -164,8 +163,9 @@ void AdamW::load_state(const NamedTensors& state) {
   };
 
   const at::Tensor step = take("step");
-  SPCT_CHECK(step.dim() == 0 && step.scalar_type() == at::kLong, "optimizer state: 'step' must be a () int64 tensor, got ",
-             step.scalar_type(), " ", shape_str(step.sizes()));
+  SPCT_CHECK(step.dim() == 0 && step.scalar_type() == at::kLong,
+             "optimizer state: 'step' must be a () int64 tensor, got ", step.scalar_type(), " ",
+             shape_str(step.sizes()));
   const int64_t step_value = step.item<int64_t>();
   SPCT_CHECK(step_value >= 0, "optimizer state: 'step' is negative (", step_value, ")");
   std::vector<std::pair<at::Tensor*, at::Tensor>> copies;  // applied only once everything checks

@@ -64,16 +64,16 @@ class AdamW {
   std::vector<Slot> slots_;
   int64_t step_ = 0;
   bool on_one_cuda_device_ = false;  // fused_step can take every parameter
-  at::Tensor step_tensor_;  // fused_step: the step count as the kernel reads it (float32, device)
+  at::Tensor step_tensor_;           // fused_step: the step count as the kernel reads it (float32, device)
 };
 
 // Drops every parameter's .grad() (the next backward allocates fresh ones).
 void zero_grad(const NamedTensors& params);
 
 struct GradNorm {
-  double norm = 0.0;    // global L2 norm of all gradients before clipping
-  bool finite = true;   // false: norm is inf or NaN, and no gradient was changed
-  double scale = 1.0;   // factor the gradients were multiplied by (1: not clipped)
+  double norm = 0.0;   // global L2 norm of all gradients before clipping
+  bool finite = true;  // false: norm is inf or NaN, and no gradient was changed
+  double scale = 1.0;  // factor the gradients were multiplied by (1: not clipped)
 };
 
 // Global gradient-norm clipping. The squared norm is summed over params' grads (float32), then

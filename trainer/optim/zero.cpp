@@ -83,8 +83,8 @@ NamedTensors select_optimizer_state(const std::vector<NamedTensors>& shards, con
   for (size_t s = 0; s < shards.size(); ++s)
     for (const auto& [entry, t] : shards[s]) {
       if (entry == "step") {
-        SPCT_CHECK(!step.defined() || at::equal(step, t), origin, ": optimizer shard ", s,
-                   " has step ", t.item<int64_t>(), ", an earlier one ", step.item<int64_t>());
+        SPCT_CHECK(!step.defined() || at::equal(step, t), origin, ": optimizer shard ", s, " has step ",
+                   t.item<int64_t>(), ", an earlier one ", step.item<int64_t>());
         step = t;
         continue;
       }

@@ -23,8 +23,8 @@ using nlohmann::json;
 using NamedResults = std::vector<std::pair<std::string, std::optional<json>>>;
 
 struct Number {
-  std::optional<double> value;  // absent: the result has no such method/metric
-  int items = 0;                // the denominator of an accuracy
+  std::optional<double> value;                // absent: the result has no such method/metric
+  int items = 0;                              // the denominator of an accuracy
   std::optional<rewards::Interval> interval;  // 95% (Wilson) of an accuracy, where recorded
   std::optional<std::vector<int>> correct;    // per item (-1: single-response), where recorded
 };
@@ -113,8 +113,9 @@ std::string finding(const std::string& name, const Number& a, const Number& b, c
 }
 
 std::string stage_section(const NamedResults& stages) {
-  std::string r = "## Accuracy by stage (greedy, principles generated)\n\n![by stage](report_stages.png)\n\n"
-                  "| stage | accuracy (95% interval) | AUC (single) | malformed |\n|---|---|---|---|\n";
+  std::string r =
+      "## Accuracy by stage (greedy, principles generated)\n\n![by stage](report_stages.png)\n\n"
+      "| stage | accuracy (95% interval) | AUC (single) | malformed |\n|---|---|---|---|\n";
   for (const auto& [name, res] : stages)
     if (res)
       r += "| " + name + " | " + fmt_ci(lookup(res, "greedy", 1, "accuracy")) + " | " +
@@ -123,9 +124,11 @@ std::string stage_section(const NamedResults& stages) {
 }
 
 std::string k_section(const std::optional<json>& gen, int kv) {
-  std::string r = "## Inference-time scaling (final model, principles generated)\n\n![by k](report_k.png)\n\n"
-                   "| k | Voting@k (95% interval) | MetaRM@k (95% interval) | Voting@k AUC |\n|---|---|---|---|\n";
-  r += "| greedy | " + fmt_ci(lookup(gen, "greedy", 1, "accuracy")) + " | | " + fmt(lookup(gen, "greedy", 1, "auc")) + " |\n";
+  std::string r =
+      "## Inference-time scaling (final model, principles generated)\n\n![by k](report_k.png)\n\n"
+      "| k | Voting@k (95% interval) | MetaRM@k (95% interval) | Voting@k AUC |\n|---|---|---|---|\n";
+  r += "| greedy | " + fmt_ci(lookup(gen, "greedy", 1, "accuracy")) + " | | " + fmt(lookup(gen, "greedy", 1, "auc")) +
+       " |\n";
   for (int k = 1; k <= kv; ++k) {
     const Number v = lookup(gen, "voting", k, "accuracy");
     if (v.value)
@@ -136,8 +139,9 @@ std::string k_section(const std::optional<json>& gen, int kv) {
 }
 
 std::string modes_section(const NamedResults& modes, int kv, int km) {
-  std::string r = "## Principle modes (final model)\n\n![by mode](report_modes.png)\n\n| principles | greedy | Voting@" +
-                  std::to_string(kv) + " | MetaRM@" + std::to_string(km) + " | malformed (greedy) |\n|---|---|---|---|---|\n";
+  std::string r =
+      "## Principle modes (final model)\n\n![by mode](report_modes.png)\n\n| principles | greedy | Voting@" +
+      std::to_string(kv) + " | MetaRM@" + std::to_string(km) + " | malformed (greedy) |\n|---|---|---|---|---|\n";
   for (const auto& [name, res] : modes)
     if (res)
       r += "| " + name + " | " + fmt(lookup(res, "greedy", 1, "accuracy")) + " | " +
@@ -152,7 +156,9 @@ std::string findings_section(const std::string& eval, const NamedResults& stages
                              int km) {
   const auto& gen = modes[0].second;
   const std::string k = std::to_string(kv), kmeta = std::to_string(km);
-  auto acc = [](const std::optional<json>& res, const char* method, int at) { return lookup(res, method, at, "accuracy"); };
+  auto acc = [](const std::optional<json>& res, const char* method, int at) {
+    return lookup(res, method, at, "accuracy");
+  };
   std::string r =
       "## The paper's findings at this scale\n\n"
       "Each finding compares two accuracies on the same items: the difference with a 95% paired-bootstrap interval "
@@ -165,7 +171,8 @@ std::string findings_section(const std::string& eval, const NamedResults& stages
                acc(stages[0].second, "greedy", 1), st + "{rft,sft}/results.json");
   r += finding("GRPO at least RFT", acc(stages[2].second, "greedy", 1), acc(stages[1].second, "greedy", 1),
                st + "{grpo,rft}/results.json");
-  r += finding("Voting@" + k + " above greedy", acc(gen, "voting", kv), acc(gen, "greedy", 1), md + "generate/results.json");
+  r += finding("Voting@" + k + " above greedy", acc(gen, "voting", kv), acc(gen, "greedy", 1),
+               md + "generate/results.json");
   r += finding("Voting@" + k + " above Voting@1 (rising with k)", acc(gen, "voting", kv), acc(gen, "voting", 1),
                md + "generate/results.json");
   r += finding("MetaRM@" + kmeta + " at least Voting@" + kmeta, acc(gen, "metarm", km), acc(gen, "voting", km),
@@ -191,8 +198,10 @@ std::string findings_section(const std::string& eval, const NamedResults& stages
 std::string write_report(const std::string& run_dir) {
   const std::string eval = run_dir + "/eval";
   NamedResults stages, modes;
-  for (const char* s : {"sft", "rft", "grpo"}) stages.emplace_back(s, read_results(eval + "/stages/" + s + "/results.json"));
-  for (const char* m : {"generate", "given", "none"}) modes.emplace_back(m, read_results(eval + "/" + m + "/results.json"));
+  for (const char* s : {"sft", "rft", "grpo"})
+    stages.emplace_back(s, read_results(eval + "/stages/" + s + "/results.json"));
+  for (const char* m : {"generate", "given", "none"})
+    modes.emplace_back(m, read_results(eval + "/" + m + "/results.json"));
   const bool any_stage = std::any_of(stages.begin(), stages.end(), [](const auto& s) { return s.second.has_value(); });
   const bool any_mode = std::any_of(modes.begin(), modes.end(), [](const auto& m) { return m.second.has_value(); });
   SPCT_CHECK(any_stage || any_mode, eval, ": no eval results (run the eval stage first)");

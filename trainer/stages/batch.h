@@ -32,8 +32,8 @@ struct PackedBatch {
   at::Tensor positions;   // (1, N) int64 rotary positions, restarting at 0 for every sequence
   at::Tensor cu_seqlens;  // (n + 1) int32: where each sequence starts, then N
   int64_t max_seqlen = 0;
-  at::Tensor mask;        // (B, T) bool: make_batch's loss mask for the same examples
-  at::Tensor index;       // (N) int64: each packed token's position b * T + t in the (B, T) layout
+  at::Tensor mask;   // (B, T) bool: make_batch's loss mask for the same examples
+  at::Tensor index;  // (N) int64: each packed token's position b * T + t in the (B, T) layout
   // (1, N) per-token values -> (B, T), zero at padding; differentiable.
   at::Tensor unpack(const at::Tensor& packed) const;
 };

@@ -55,11 +55,36 @@ std::vector<std::pair<int64_t, int64_t>> grpo_micro_batches(const std::vector<Ex
   return out;
 }
 
+// One step's counts and sums, each added over the ranks; per_token(x): x per loss token.
+struct StepSums {
+  double correct = 0, malformed = 0, sequences = 0, response_tokens = 0;
+  double kl_sum = 0, pg_sum = 0, loss_tokens = 0, clipped = 0;
+  double zero_variance_groups = 0, entropy_sum = 0, train_tokens = 0;
+
+  template <class F>
+  void each(F f) {
+    for (double* x : {&correct, &malformed, &sequences, &response_tokens, &kl_sum, &pg_sum, &loss_tokens, &clipped,
+                      &zero_variance_groups, &entropy_sum, &train_tokens})
+      f(*x);
+  }
+  // Sums every field over the ranks in one all-reduce.
+  void all_reduce(Dist& dist) {
+    std::vector<double> values;
+    each([&](double& x) { values.push_back(x); });
+    at::Tensor t = at::tensor(values, at::kDouble).to(dist.device());
+    dist.all_reduce_sum(t);
+    t = t.cpu();
+    const double* v = t.data_ptr<double>();
+    each([&](double& x) { x = *v++; });
+  }
+  double per_token(double x) const { return loss_tokens > 0 ? x / loss_tokens : 0.0; }
+};
+
 }  // namespace
 
 rewards::JudgeOptions stage_judge_options(const RunConfig& config, PrincipleMode mode) {
   rewards::JudgeOptions o;
-  o.prompt.mode = rewards::parse_principle_mode(name_of(mode));
+  o.prompt.mode = mode;
   o.temperature = config.rollout.temperature;
   o.top_p = config.rollout.top_p;
   o.top_k = config.rollout.top_k;
@@ -119,7 +144,8 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
       batch_items.push_back(items[i]);
       ids.push_back(static_cast<uint64_t>(i));
     }
-    judge.seed = splitmix64(static_cast<uint64_t>(config.rollout.seed) ^ splitmix64(static_cast<uint64_t>(trainer.step())));
+    judge.seed =
+        splitmix64(static_cast<uint64_t>(config.rollout.seed) ^ splitmix64(static_cast<uint64_t>(trainer.step())));
     const auto rollouts = [&] {
       c10::NoGradGuard no_grad;
       return rewards::sample_trajectories(policy, tokenizer, batch_items, g.group_size, judge, ids);
@@ -197,30 +223,39 @@ GrpoStats train_grpo(const RunConfig& config, Dist& dist, Transformer& policy, c
     const double train_s = clock.lap();
 
     // 5. Metrics summed over ranks.
-    int64_t correct = 0, response_tokens = 0;
-    for (float r : reward_values) correct += r > 0;
-    for (const auto& s : seqs) response_tokens += static_cast<int64_t>(s.response.size());
-    at::Tensor sums = at::tensor(std::vector<double>{double(correct), double(malformed), double(seqs.size()),
-                                                     double(response_tokens), metrics.kl_sum, metrics.pg_sum,
-                                                     double(metrics.tokens), double(metrics.clipped_low + metrics.clipped_high),
-                                                     double(adv.zero_variance_groups), entropy_sum, double(train_tokens)},
-                                 at::kDouble).to(dist.device());
-    dist.all_reduce_sum(sums);
-    sums = sums.cpu();
-    const double* v = sums.data_ptr<double>();
-    stats.accuracy = v[0] / v[2];
-    stats.reward_mean = (2 * v[0] - v[2]) / v[2];
-    stats.malformed_rate = v[1] / v[2];
-    stats.kl = v[6] > 0 ? v[4] / v[6] : 0.0;
+    StepSums sums;
+    for (float r : reward_values) sums.correct += r > 0;
+    for (const auto& s : seqs) sums.response_tokens += static_cast<double>(s.response.size());
+    sums.malformed = static_cast<double>(malformed);
+    sums.sequences = static_cast<double>(seqs.size());
+    sums.kl_sum = metrics.kl_sum;
+    sums.pg_sum = metrics.pg_sum;
+    sums.loss_tokens = static_cast<double>(metrics.tokens);
+    sums.clipped = static_cast<double>(metrics.clipped_low + metrics.clipped_high);
+    sums.zero_variance_groups = static_cast<double>(adv.zero_variance_groups);
+    sums.entropy_sum = entropy_sum;
+    sums.train_tokens = static_cast<double>(train_tokens);
+    sums.all_reduce(dist);
+    stats.accuracy = sums.correct / sums.sequences;
+    stats.reward_mean = (2 * sums.correct - sums.sequences) / sums.sequences;
+    stats.malformed_rate = sums.malformed / sums.sequences;
+    stats.kl = sums.per_token(sums.kl_sum);
     ++stats.steps;
     trainer.data_cursor = shard.cursor();
-    trainer.end_step({{"reward_mean", stats.reward_mean}, {"accuracy", stats.accuracy},
-                      {"malformed_rate", stats.malformed_rate}, {"kl", stats.kl},
-                      {"pg_loss", v[6] > 0 ? v[5] / v[6] : 0.0}, {"clip_fraction", v[6] > 0 ? v[7] / v[6] : 0.0},
-                      {"response_length", v[3] / v[2]}, {"zero_variance_groups", v[8]},
-                      {"entropy", v[6] > 0 ? v[9] / v[6] : 0.0}, {"grad_norm", grad_norm},
-                      {"time/rollout", rollout_s}, {"time/ref", ref_s}, {"time/train", train_s},
-                      {"train_tokens", v[10]}});
+    trainer.end_step({{"reward_mean", stats.reward_mean},
+                      {"accuracy", stats.accuracy},
+                      {"malformed_rate", stats.malformed_rate},
+                      {"kl", stats.kl},
+                      {"pg_loss", sums.per_token(sums.pg_sum)},
+                      {"clip_fraction", sums.per_token(sums.clipped)},
+                      {"response_length", sums.response_tokens / sums.sequences},
+                      {"zero_variance_groups", sums.zero_variance_groups},
+                      {"entropy", sums.per_token(sums.entropy_sum)},
+                      {"grad_norm", grad_norm},
+                      {"time/rollout", rollout_s},
+                      {"time/ref", ref_s},
+                      {"time/train", train_s},
+                      {"train_tokens", sums.train_tokens}});
   }
   return stats;
 }

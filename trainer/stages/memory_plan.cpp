@@ -15,8 +15,8 @@ namespace {
 struct ParamStats {
   std::vector<int64_t> numels;
   int64_t total = 0;
-  int64_t largest = 0;     // elements of the largest parameter
-  int64_t layer = 0;       // elements of one transformer layer
+  int64_t largest = 0;  // elements of the largest parameter
+  int64_t layer = 0;    // elements of one transformer layer
 };
 
 ParamStats param_stats(const ModelConfig& c) {
@@ -76,9 +76,8 @@ int64_t layer_activation_bytes(const ModelConfig& c, int64_t e, int64_t seq_len,
   const int64_t attn = e * (2 * q + 2 * kv + q + kv + kv + repeated + 2 * q);
   // Eager attention keeps the float32 probabilities and their copy in the weights' dtype per
   // (head, key) (and the soft-capped scores); fused attention a float32 log-sum-exp per head.
-  const int64_t scores = eager_attention
-                             ? seq_len * c.num_heads * (4 + e + (c.attn_logit_softcapping > 0 ? e : 0))
-                             : 4 * c.num_heads;
+  const int64_t scores =
+      eager_attention ? seq_len * c.num_heads * (4 + e + (c.attn_logit_softcapping > 0 ? e : 0)) : 4 * c.num_heads;
   // MLP: gate, its activation, up, and their product.
   const int64_t mlp = 4 * e * c.intermediate_size;
   return norms + attn + scores + mlp;
@@ -97,8 +96,8 @@ int64_t MemoryPlan::peak() const { return std::max(train_peak(), rollout_peak())
 MemoryPlan plan_memory(const MemoryPlanInput& in) {
   SPCT_CHECK(in.world >= 1, "plan: world size must be >= 1, got ", in.world);
   SPCT_CHECK(in.zero_stage >= 0 && in.zero_stage <= 3, "plan: zero_stage must be 0, 1, 2 or 3, got ", in.zero_stage);
-  SPCT_CHECK(in.param_bytes == 2 || in.param_bytes == 4, "plan: weights must be 2 (bfloat16) or 4 (float32) bytes, got ",
-             in.param_bytes);
+  SPCT_CHECK(in.param_bytes == 2 || in.param_bytes == 4,
+             "plan: weights must be 2 (bfloat16) or 4 (float32) bytes, got ", in.param_bytes);
   SPCT_CHECK(in.micro_batch >= 1 && in.seq_len >= 1, "plan: micro-batch and sequence length must be >= 1, got ",
              in.micro_batch, " and ", in.seq_len);
   in.model.validate("plan");

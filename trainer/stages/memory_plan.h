@@ -14,10 +14,10 @@ namespace spct {
 struct MemoryPlanInput {
   ModelConfig model;
   int world = 1;
-  int zero_stage = 0;               // 0..3
-  int64_t param_bytes = 2;          // 2: bfloat16 weights, 4: float32
-  int64_t micro_batch = 1;          // sequences per forward/backward
-  int64_t seq_len = 2048;           // tokens per training sequence
+  int zero_stage = 0;       // 0..3
+  int64_t param_bytes = 2;  // 2: bfloat16 weights, 4: float32
+  int64_t micro_batch = 1;  // sequences per forward/backward
+  int64_t seq_len = 2048;   // tokens per training sequence
   bool activation_checkpointing = false;
   bool overlap_allreduce = true;
   // Attention scores (B, heads, T, T) materialized: Gemma-2's soft-capping, or LibTorch < 2.1
@@ -31,23 +31,23 @@ struct MemoryPlanInput {
   int64_t rollout_capacity = 3072;  // longest prompt + max_new_tokens
   int64_t rollout_prefill = 8192;   // prompt tokens prefilled together (rollout/engine.h)
   int64_t bucket_bytes = 25LL << 20;
-  double workspace_gb = 1.5;        // CUDA context, cuBLAS and NCCL buffers, allocator slack
+  double workspace_gb = 1.5;  // CUDA context, cuBLAS and NCCL buffers, allocator slack
 };
 
 // Bytes per rank (the most loaded rank where parameters are sharded).
 struct MemoryPlan {
-  int64_t parameters = 0;        // elements in the model
-  int64_t owned = 0;             // elements the most loaded rank owns (ZeRO >= 1; else all)
+  int64_t parameters = 0;  // elements in the model
+  int64_t owned = 0;       // elements the most loaded rank owns (ZeRO >= 1; else all)
   int64_t weights = 0;
   int64_t gathered_weights = 0;  // ZeRO-3: full weights for rollout (training: two layers)
   int64_t grads = 0;
-  int64_t grad_buffers = 0;      // of grads: the ZeRO-0/1 reducer's buckets, allocated all run long
-  int64_t optimizer = 0;         // fp32 master (non-fp32 weights) + exp_avg + exp_avg_sq
+  int64_t grad_buffers = 0;  // of grads: the ZeRO-0/1 reducer's buckets, allocated all run long
+  int64_t optimizer = 0;     // fp32 master (non-fp32 weights) + exp_avg + exp_avg_sq
   int64_t activations = 0;
   int64_t logits = 0;
   int64_t reference = 0;
-  int64_t kv_cache = 0;          // KV cache + sampler and prefill workspaces, within the budget
-  int64_t rollout_slots = 0;     // sequences the budget lets decode together
+  int64_t kv_cache = 0;       // KV cache + sampler and prefill workspaces, within the budget
+  int64_t rollout_slots = 0;  // sequences the budget lets decode together
   int64_t workspace = 0;
 
   int64_t train_peak() const;    // during a micro-batch's backward

@@ -32,7 +32,8 @@ std::vector<Labelled> gather(Dist& dist, const std::vector<Labelled>& local) {
   for (const auto& l : local) j.push_back({l.tokens, l.label});
   std::vector<Labelled> all;
   for (const std::string& part : dist.all_gather_strings(j.dump()))
-    for (const auto& e : nlohmann::json::parse(part)) all.push_back({e[0].get<std::vector<int32_t>>(), e[1].get<int>()});
+    for (const auto& e : nlohmann::json::parse(part))
+      all.push_back({e[0].get<std::vector<int32_t>>(), e[1].get<int>()});
   return all;
 }
 
@@ -68,8 +69,10 @@ std::unique_ptr<rewards::MetaRM> meta_rm_from_grm(const Transformer& grm) {
   c10::NoGradGuard no_grad;
   for (const auto& [name, p] : model->parameters()) {
     at::Tensor t = p;  // shares storage with the model's parameter
-    if (name == "score.weight") t.zero_();
-    else t.copy_(source.at(name));
+    if (name == "score.weight")
+      t.zero_();
+    else
+      t.copy_(source.at(name));
   }
   return std::make_unique<rewards::MetaRM>(std::move(model));
 }
@@ -80,7 +83,7 @@ MetaRmStats train_metarm(const RunConfig& config, Dist& dist, const Transformer&
   SPCT_CHECK(!items.empty(), "metarm: no training items");
   // 1. Trajectories from the GRM, labelled by eq. 10; each rank samples a contiguous block.
   rewards::JudgeOptions judge = stage_judge_options(config, PrincipleMode::generate);
-  judge.seed ^= 0x6d657461ull;  // not the orders GRPO or RFT drew
+  judge.seed ^= 0x6d657461ull;        // not the orders GRPO or RFT drew
   judge.temperature = m.temperature;  // eval.temperature by default: the trajectories it will rank
   const size_t w = dist.world_size(), r = dist.rank();
   const size_t begin = items.size() * r / w, end = items.size() * (r + 1) / w;

@@ -14,8 +14,8 @@
 namespace spct {
 
 struct MetaRmStats {
-  int64_t train = 0, holdout = 0;   // labelled trajectories
-  double positive_rate = 0;         // fraction labelled correct (training part)
+  int64_t train = 0, holdout = 0;  // labelled trajectories
+  double positive_rate = 0;        // fraction labelled correct (training part)
   double holdout_accuracy = 0, holdout_auc = 0;
 };
 

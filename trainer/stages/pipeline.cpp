@@ -83,7 +83,9 @@ void eval_stage_models(const RunConfig& c, const Tokenizer& tok, const std::vect
     const auto results =
         rewards::run_benchmark(*model, tok, nullptr, items, eval_options(c, PrincipleMode::generate, {1}));
     rewards::write_results(results, stage_dir(c, Stage::eval) + "/stages/" + name_of(s),
-                           {{"model", stage_model_dir(c, s)}, {"principle_mode", "generate"}, {"data", c.data.test},
+                           {{"model", stage_model_dir(c, s)},
+                            {"principle_mode", "generate"},
+                            {"data", c.data.test},
                             {"items", items.size()}});
     log::info("eval: ", name_of(s), " model, greedy accuracy ", results[0].overall.accuracy());
   }
@@ -101,9 +103,11 @@ void run_eval_stage(const RunConfig& c, Dist& dist) {
     for (PrincipleMode mode : c.eval.principle_modes) {
       const auto results = rewards::run_benchmark(*grm, *tok, meta.get(), items, eval_options(c, mode, c.eval.k));
       const std::string out = stage_dir(c, Stage::eval) + "/" + name_of(mode);
-      rewards::write_results(results, out, {{"model", grm_path}, {"principle_mode", name_of(mode)},
-                                            {"data", c.data.test}, {"items", items.size()}});
-      log::info("eval (principles: ", name_of(mode), ") on ", items.size(), " items:\n", rewards::results_table(results));
+      rewards::write_results(
+          results, out,
+          {{"model", grm_path}, {"principle_mode", name_of(mode)}, {"data", c.data.test}, {"items", items.size()}});
+      log::info("eval (principles: ", name_of(mode), ") on ", items.size(), " items:\n",
+                rewards::results_table(results));
     }
     log::info("wrote ", c.run_dir, "/report.md:\n", write_report(c.run_dir));
     std::ofstream(stage_dir(c, Stage::eval) + "/done") << "ok\n";
@@ -124,7 +128,8 @@ void run_stage(const RunConfig& c, Dist& dist, Stage stage) {
   const std::string input = stage_input_model(c, stage);
   LoadOptions load = load_options(c);
   load.from_scratch = c.model.from_scratch && input == c.model.path;
-  log::info(name_of(stage), ": starting from ", input, load.from_scratch ? " (random weights, model.from_scratch)" : "");
+  log::info(name_of(stage), ": starting from ", input,
+            load.from_scratch ? " (random weights, model.from_scratch)" : "");
   auto model = load_model(input, load);
   switch (stage) {
     case Stage::sft: {
@@ -137,8 +142,7 @@ void run_stage(const RunConfig& c, Dist& dist, Stage stage) {
                   examples.size(), " general examples");
         examples.insert(examples.end(), teacher.begin(), teacher.end());
       }
-      train_sft(c, dist, *model, Stage::sft, c.sft, examples,
-                c.data.max_prompt_tokens + c.data.max_response_tokens);
+      train_sft(c, dist, *model, Stage::sft, c.sft, examples, c.data.max_prompt_tokens + c.data.max_response_tokens);
       break;
     }
     case Stage::rft: {

@@ -37,8 +37,9 @@ std::vector<Example> gather_examples(Dist& dist, const std::vector<Example>& loc
 }
 
 void sum_counts(Dist& dist, RftCounts& c) {
-  at::Tensor t = at::tensor(std::vector<int64_t>{c.items, c.too_easy, c.sampled, c.kept, c.hinted_kept, c.rejected},
-                            at::kLong).to(dist.device());
+  at::Tensor t =
+      at::tensor(std::vector<int64_t>{c.items, c.too_easy, c.sampled, c.kept, c.hinted_kept, c.rejected}, at::kLong)
+          .to(dist.device());
   dist.all_reduce_sum(t);
   t = t.cpu();
   const int64_t* v = t.data_ptr<int64_t>();
@@ -72,20 +73,21 @@ std::vector<FileTrajectory> read_trajectory_file(const std::string& path, const 
     const char* truth_key = nr == 1 ? "label" : "best";
     SPCT_CHECK(j.contains(truth_key) && j[truth_key].is_number_integer(), where, ": field '", truth_key,
                "' must be an integer");
-    rewards::Truth truth = nr == 1 ? rewards::Truth::single(j["label"].get<int>())
-                                   : rewards::Truth::best_of(nr, j["best"].get<int>());
+    rewards::Truth truth =
+        nr == 1 ? rewards::Truth::single(j["label"].get<int>()) : rewards::Truth::best_of(nr, j["best"].get<int>());
     try {
       rewards::validate(truth);
     } catch (const Error& e) {
       throw_error(where, ": ", e.what());
     }
-    const std::string id = !j.contains("id") ? std::to_string(n)
+    const std::string id = !j.contains("id")     ? std::to_string(n)
                            : j["id"].is_string() ? j["id"].get<std::string>()
                                                  : j["id"].dump();
     SPCT_CHECK(!j.contains("hinted") || j["hinted"].is_boolean(), where, ": field 'hinted' must be true or false");
     rows.push_back({id,
-                    chat_example(tokenizer, {{"user", j["prompt"].get<std::string>(), std::nullopt},
-                                             {"assistant", j["text"].get<std::string>(), std::nullopt}},
+                    chat_example(tokenizer,
+                                 {{"user", j["prompt"].get<std::string>(), std::nullopt},
+                                  {"assistant", j["text"].get<std::string>(), std::nullopt}},
                                  chat),
                     rewards::grade(j["text"].get<std::string>(), truth).correct, j.value("hinted", false)});
   });
@@ -152,7 +154,8 @@ std::vector<LabelledSample> read_rft_samples(const std::string& path) {
     for (const char* key : {"prompt_ids", "tokens"})
       SPCT_CHECK(j.contains(key) && j[key].is_array(), where, ": field '", key, "' must be an array of token ids");
     try {
-      LabelledSample s{j["item"].get<uint64_t>(), j["prompt_ids"].get<std::vector<int32_t>>(), j["correct"].get<bool>()};
+      LabelledSample s{j["item"].get<uint64_t>(), j["prompt_ids"].get<std::vector<int32_t>>(),
+                       j["correct"].get<bool>()};
       const auto tokens = j["tokens"].get<std::vector<int32_t>>();
       s.tokens.insert(s.tokens.end(), tokens.begin(), tokens.end());
       out.push_back(std::move(s));
@@ -199,12 +202,16 @@ std::vector<Example> rft_examples(const RunConfig& config, Dist& dist, const Tra
       for (size_t s = 0; s < plain[i].size(); ++s) {
         const rewards::Trajectory& t = plain[i][s];
         if (keep.plain[s]) local.push_back({t.prompt_ids, t.tokens});
-        samples.push_back({{"item", ids[i]}, {"id", mine[i].id}, {"prompt_ids", t.prompt_ids}, {"tokens", t.tokens},
+        samples.push_back({{"item", ids[i]},
+                           {"id", mine[i].id},
+                           {"prompt_ids", t.prompt_ids},
+                           {"tokens", t.tokens},
                            {"correct", bool(plain_correct[s])}});
       }
       for (size_t s = 0; s < hinted_correct.size(); ++s)
-        if (keep.hinted[s]) local.push_back({rewards::judge_prompt_ids(tokenizer, mine[i], hinted[i][s].order, judge),
-                                             hinted[i][s].tokens});
+        if (keep.hinted[s])
+          local.push_back(
+              {rewards::judge_prompt_ids(tokenizer, mine[i], hinted[i][s].order, judge), hinted[i][s].tokens});
     }
   }
   write_samples(config, dist, samples);
@@ -218,7 +225,8 @@ RftCounts run_rft(const RunConfig& config, Dist& dist, Transformer& policy, cons
   std::vector<Example> examples = rft_examples(config, dist, policy, tokenizer, items, counts);
   log::info("rft: ", counts.items, " items, ", counts.too_easy, " too easy, ", counts.kept, " of ", counts.sampled,
             " samples kept, ", counts.hinted_kept, " hinted kept, ", counts.rejected, " rejected");
-  SPCT_CHECK(!examples.empty(), "rft: no trajectory was kept (all incorrect, or all items too easy); nothing to train on");
+  SPCT_CHECK(!examples.empty(),
+             "rft: no trajectory was kept (all incorrect, or all items too easy); nothing to train on");
   const double ratio = config.data.general_ratio;
   if (ratio > 0 && !general.empty()) {
     const auto want = static_cast<int64_t>(std::llround(examples.size() * ratio / (1 - ratio)));

@@ -93,13 +93,15 @@ SftStats train_sft(const RunConfig& config, Dist& dist, Transformer& model, Stag
   while (!trainer.done()) {
     // Every rank knows the whole global batch, so the token normalizer needs no communication.
     int64_t global_tokens = 0;
-    for (int64_t i : shard.items_at(shard.cursor(), shard.global_batch())) global_tokens += loss_tokens(examples[i], max_len, train.completion_only_loss);
+    for (int64_t i : shard.items_at(shard.cursor(), shard.global_batch()))
+      global_tokens += loss_tokens(examples[i], max_len, train.completion_only_loss);
     std::vector<std::vector<const Example*>> by_rows;
     for (const auto& micro : shard.next_step()) {
       by_rows.emplace_back();
       for (int64_t i : micro) by_rows.back().push_back(&examples[i]);
     }
-    const SftStep step = sft_step(trainer, model, train, sft_micro_batches(by_rows, train, max_len), global_tokens, max_len);
+    const SftStep step =
+        sft_step(trainer, model, train, sft_micro_batches(by_rows, train, max_len), global_tokens, max_len);
     at::Tensor loss_sum = step.loss_sum;
     dist.all_reduce_sum(loss_sum);
     trainer.data_cursor = shard.cursor();

@@ -23,8 +23,8 @@ std::vector<Example> read_chat_examples(const std::string& path, const Tokenizer
                                         const std::string& chat_format = "");
 
 struct SftStats {
-  double loss = 0;     // mean over the last step's response tokens
-  int64_t steps = 0;   // steps run in this call (0 when a finished stage was resumed)
+  double loss = 0;    // mean over the last step's response tokens
+  int64_t steps = 0;  // steps run in this call (0 when a finished stage was resumed)
 };
 
 class StageTrainer;

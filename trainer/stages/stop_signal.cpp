@@ -17,8 +17,9 @@ std::atomic<int> first_signal{0};
 void on_signal(int sig) {
   int expected = 0;
   if (first_signal.compare_exchange_strong(expected, sig)) {
-    const char msg[] = "spct: stop requested; finishing the current step and saving a checkpoint "
-                       "(signal again to exit at once)\n";
+    const char msg[] =
+        "spct: stop requested; finishing the current step and saving a checkpoint "
+        "(signal again to exit at once)\n";
     (void)!write(2, msg, sizeof msg - 1);
     return;
   }
@@ -42,8 +43,8 @@ int local_signal() { return first_signal.load(); }
 
 int agreed_signal(Dist& dist) {
   if (dist.world_size() == 1) return local_signal();
-  at::Tensor flag = at::full({}, static_cast<float>(local_signal()),
-                             at::TensorOptions().dtype(at::kFloat).device(dist.device()));
+  at::Tensor flag =
+      at::full({}, static_cast<float>(local_signal()), at::TensorOptions().dtype(at::kFloat).device(dist.device()));
   dist.all_reduce_max(flag);
   return static_cast<int>(flag.item<float>());
 }

@@ -143,8 +143,9 @@ TokenLogprobs StageTrainer::logprobs(const Transformer& model, const MicroBatch&
   const at::Tensor& ids = b.packed ? b.tokens.ids : b.rows.ids;
   const at::Tensor& targets = b.packed ? b.tokens.targets : b.rows.targets;
   const at::Tensor hidden = model.hidden(ids, o);
-  TokenLogprobs out = with_entropy ? token_logprobs_and_entropy(model, hidden, targets, kLogprobChunk, temperature)
-                                   : TokenLogprobs{token_logprobs(model, hidden, targets, kLogprobChunk, temperature), {}};
+  TokenLogprobs out = with_entropy
+                          ? token_logprobs_and_entropy(model, hidden, targets, kLogprobChunk, temperature)
+                          : TokenLogprobs{token_logprobs(model, hidden, targets, kLogprobChunk, temperature), {}};
   if (b.packed) {
     out.logprobs = b.tokens.unpack(out.logprobs);
     if (with_entropy) out.entropy = b.tokens.unpack(out.entropy);
@@ -174,9 +175,8 @@ bool StageTrainer::resume() {
     for (const auto& [name, t] : state.params) model_.param(name).copy_(t);
   }
   const bool sharded = !owners_.empty();
-  optimizer_.load_state(
-      optimizer_state_for(path, state, dist_, sharded ? owned_params(params_, owners_, dist_.rank()) : params_,
-                          config_.optim.zero_stage));
+  optimizer_.load_state(optimizer_state_for(
+      path, state, dist_, sharded ? owned_params(params_, owners_, dist_.rank()) : params_, config_.optim.zero_stage));
   if (state.rng.count("cpu")) {
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     gen.set_state(state.rng.at("cpu"));
@@ -189,7 +189,8 @@ bool StageTrainer::resume() {
       std::lock_guard<std::mutex> lock(gen.mutex());
       gen.set_state(state.rng.at(key));
     } else {
-      log::warn(path, ": no /rng/", key, " (written by fewer ranks or on the CPU): this rank's CUDA generator keeps its seed");
+      log::warn(path, ": no /rng/", key,
+                " (written by fewer ranks or on the CPU): this rank's CUDA generator keeps its seed");
     }
   }
   if (!state.metrics_json.empty()) {
@@ -238,8 +239,8 @@ double StageTrainer::apply_gradients(bool advance) {
     SPCT_CHECK(config_.optim.skip_nonfinite, name_of(stage_), " step ", step_ + 1, ": gradient norm is not finite (",
                norm.norm, "); stopping before the update (optim.skip_nonfinite: true skips such steps)");
     ++skipped_;
-    log::warn(name_of(stage_), " step ", step_ + 1, ": gradient norm is not finite (", norm.norm,
-              "); update skipped (", skipped_, " so far)");
+    log::warn(name_of(stage_), " step ", step_ + 1, ": gradient norm is not finite (", norm.norm, "); update skipped (",
+              skipped_, " so far)");
   } else {
     optimizer_.step(lr());
     if (!owners_.empty() && dist_.world_size() > 1) broadcast_from_owners(dist_, params_, owners_);

@@ -24,8 +24,8 @@ namespace spct {
 // packed (make_packed_batch). Per-token results always come in the padded (B, T) layout.
 struct MicroBatch {
   bool packed = false;
-  TokenBatch rows;      // when !packed
-  PackedBatch tokens;   // when packed
+  TokenBatch rows;     // when !packed
+  PackedBatch tokens;  // when packed
   const at::Tensor& mask() const { return packed ? tokens.mask : rows.mask; }
 };
 
@@ -41,11 +41,11 @@ class StageTrainer {
   // Returns true when it resumed.
   bool resume();
 
-  int64_t step() const { return step_; }              // optimizer steps done
+  int64_t step() const { return step_; }  // optimizer steps done
   int64_t total_steps() const { return train_.steps; }
   bool done() const { return step_ >= train_.steps; }
-  int64_t data_cursor = 0;                             // the stage's items consumed (saved, restored)
-  double lr() const;                                   // of the next step
+  int64_t data_cursor = 0;  // the stage's items consumed (saved, restored)
+  double lr() const;        // of the next step
 
   // The backward of one micro-batch's loss (already divided by the GLOBAL normalizer). On several
   // ranks, last_micro_batch = true (the step's last micro-batch on this rank) starts the gradient
@@ -93,8 +93,8 @@ class StageTrainer {
   Stage stage_;
   TrainSection train_;
   NamedTensors params_;
-  std::vector<int> owners_;  // ZeRO-1/2: rank that updates each parameter; empty when replicated
-  AdamW optimizer_;          // over params_, or over this rank's owned parameters with ZeRO-1/2
+  std::vector<int> owners_;               // ZeRO-1/2: rank that updates each parameter; empty when replicated
+  AdamW optimizer_;                       // over params_, or over this rank's owned parameters with ZeRO-1/2
   std::unique_ptr<GradReducer> reducer_;  // the gradient all-reduce; only on several ranks
   int64_t step_ = 0;
   int64_t skipped_ = 0;
