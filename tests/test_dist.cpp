@@ -492,7 +492,7 @@ RunConfig tiny_run_config(const TinyRun& r) {
   config.sft.lr = 1e-3;
   config.sft.warmup_steps = 0;
   config.sft.weight_decay = 0.01;
-  config.sft.grad_clip = 0.05;  // small enough to clip
+  config.sft.grad_clip = 0.05;    // small enough to clip
   config.data.general_ratio = 0;  // resolved as RunConfig::from_yaml_string resolves its -1 default
   return config;
 }
