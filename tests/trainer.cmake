@@ -1,14 +1,19 @@
 # The trainer's guarantees (issue 6) through the spct binary: exact resume per stage, SIGKILL and
 # unusable checkpoints (label checkpoint), `spct run` of every stage (unit), and one rank against
 # two under mpirun (dist). One executable; the labels split its test cases.
-add_executable(test_trainer test_trainer.cpp)
-target_link_libraries(test_trainer PRIVATE spct_stack test_headers GTest::gtest GTest::gtest_main)
-target_compile_definitions(test_trainer PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-                                                SPCT_BINARY="$<TARGET_FILE:spct>"
-                                                SPCT_MPIEXEC="${MPIEXEC_EXECUTABLE}")
-spct_use_pch(test_trainer)
-add_dependencies(test_trainer spct)
-set_target_properties(test_trainer PROPERTIES ENABLE_EXPORTS ON)
+# spct_add_binary_test(NAME src...): a test executable that drives the spct binary (and mpirun);
+# its test cases are registered below, by label.
+function(spct_add_binary_test name)
+  add_executable(${name} ${ARGN})
+  target_link_libraries(${name} PRIVATE spct_stack test_headers GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SPCT_BINARY="$<TARGET_FILE:spct>"
+                                             SPCT_MPIEXEC="${MPIEXEC_EXECUTABLE}")
+  spct_use_pch(${name})
+  add_dependencies(${name} spct)
+  set_target_properties(${name} PROPERTIES ENABLE_EXPORTS ON)  # symbol names in crash backtraces
+endfunction()
+
+spct_add_binary_test(test_trainer test_trainer.cpp)
 gtest_discover_tests(test_trainer TEST_FILTER "*TrainerResume*:TrainerKill.*"
                      PROPERTIES LABELS checkpoint TIMEOUT 300 DISCOVERY_TIMEOUT 120)
 gtest_discover_tests(test_trainer TEST_FILTER "TrainerPipeline.*:TrainerMetaRm.*:TrainerNonFinite.StopsByDefaultSkipsWhenConfigured:Stages/TrainerPacking.*"
@@ -44,13 +49,7 @@ spct_add_test(test_train_cuda cuda test_train_cuda.cpp)
 
 # Preemption signals, the run-directory lock and fresh-rerun metrics (issue 17), through the spct
 # binary: label checkpoint; the signal to one rank of two under mpirun: label dist.
-add_executable(test_preemption test_preemption.cpp)
-target_link_libraries(test_preemption PRIVATE spct_stack test_headers GTest::gtest GTest::gtest_main)
-target_compile_definitions(test_preemption PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-                                                   SPCT_BINARY="$<TARGET_FILE:spct>"
-                                                   SPCT_MPIEXEC="${MPIEXEC_EXECUTABLE}")
-spct_use_pch(test_preemption)
-add_dependencies(test_preemption spct)
+spct_add_binary_test(test_preemption test_preemption.cpp)
 gtest_discover_tests(test_preemption TEST_FILTER "-PreemptionMpi.*"
                      PROPERTIES LABELS checkpoint TIMEOUT 300 DISCOVERY_TIMEOUT 120)
 if(MPIEXEC_EXECUTABLE)
